@@ -1,0 +1,64 @@
+// oomkit/core/text.h — small pure helpers for reading the kernel's text formats.
+//
+// procfs and cgroupfs files are ASCII key/value text; these helpers split lines and read
+// decimal numbers strictly (no sign for unsigned, no trailing garbage), so that every parser
+// in src/core rejects malformed input the same way. Pure: no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace oomkit::core {
+
+// Calls `fn(line)` for each '\n'-separated line of `text`; the last line may lack '\n'.
+template <typename Fn>
+void forEachLine(std::string_view text, Fn&& fn) {
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    fn(text.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+}
+
+// Strips spaces, tabs and newlines from both ends.
+std::string_view trim(std::string_view s);
+
+// The whole of `s` as a decimal number; nullopt on anything else (empty, sign, overflow,
+// trailing characters). parseI64 accepts a leading '-'.
+std::optional<uint64_t> parseU64(std::string_view s);
+std::optional<int64_t> parseI64(std::string_view s);
+
+// A hexadecimal number without "0x" (CapEff in /proc/PID/status).
+std::optional<uint64_t> parseHex64(std::string_view s);
+
+// Removes one trailing '\n', if present: single-value files ("0\n") are read strictly.
+std::string_view stripTrailingNewline(std::string_view s);
+
+// "   1234 kB" (Vm*/Rss* in /proc/PID/status, /proc/meminfo): the number, in kB. Blanks around
+// the number are allowed; the unit must be exactly "kB"; nullopt on anything else.
+std::optional<uint64_t> parseKb(std::string_view s);
+
+// Splits off the first whitespace-delimited token of `s` (skipping leading blanks);
+// `s` keeps the rest. Returns an empty view when `s` has no more tokens.
+std::string_view nextToken(std::string_view& s);
+
+// Renders bytes for display and JSON without losing information: valid UTF-8 passes through,
+// and each byte of an invalid sequence, each ASCII control byte and the backslash itself
+// become the four characters "\xNN" — the kernel's own /dev/kmsg convention, so a name reads
+// the same here as in the kernel log and the original bytes can be recovered.
+std::string escapeBytes(std::string_view bytes);
+
+// `bytes` for an error message: escapeBytes() of at most the first 64 bytes, in single quotes,
+// with "..." after the quote when cut. Bounds the size of messages built from hostile input.
+std::string quoteBytes(std::string_view bytes);
+
+// Decodes the escapes the kernel writes into procfs text: three-digit octal "\ooo" (mangle()
+// in fs/proc_namespace.c, ESCAPE_OCTAL) and the C escapes of string_escape_mem()
+// (lib/string_helpers.c: ESCAPE_SPACE "\n \t \r \f \v", ESCAPE_SPECIAL "\\ \a \e \"").
+// A backslash that starts none of these is kept as is, as are all other bytes.
+std::string unescapeKernelString(std::string_view s);
+
+}  // namespace oomkit::core

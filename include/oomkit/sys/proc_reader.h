@@ -1,0 +1,89 @@
+// oomkit/sys/proc_reader.h — the process snapshot: what victim selection needs, read from
+// a procfs mounted at any root (--proc-root), fast and race-aware.
+//
+// Each process is read through a file descriptor of its /proc/PID directory, so every file
+// comes from the same process even if the pid is reused mid-read (a dead process's
+// directory returns ESRCH, never another process's data). Processes that vanish and files
+// that cannot be read are normal: they are skipped and counted in ScanCounters, never an
+// error for the whole scan. Not thread-safe: one reader per thread (it reuses a buffer).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "oomkit/core/process.h"
+#include "oomkit/core/procfs.h"
+#include "oomkit/result.h"
+
+namespace oomkit::sys {
+
+// Which files to read per process. kFieldsExact is the cheapest set that still gives the
+// kernel's exact badness and eligibility plus the (pid, start time) identity.
+enum ProcessField : unsigned {
+  kFieldStat = 1u << 0,         // identity, comm, state, flags
+  kFieldStatus = 1u << 1,       // memory, uid, capabilities
+  kFieldAdj = 1u << 2,          // oom_score_adj
+  kFieldKernelScore = 1u << 3,  // the kernel's own oom_score
+  kFieldCmdline = 1u << 4,
+  kFieldCgroup = 1u << 5,  // memory cgroup path
+};
+inline constexpr unsigned kFieldsExact = kFieldStat | kFieldStatus | kFieldAdj;
+inline constexpr unsigned kFieldsAll =
+    kFieldsExact | kFieldKernelScore | kFieldCmdline | kFieldCgroup;
+
+struct ScanCounters {
+  size_t listed = 0;             // numeric entries in the proc root
+  size_t captured = 0;           // processes in the snapshot
+  size_t vanished = 0;           // exited between listing and reading
+  size_t permission_denied = 0;  // a required file was unreadable
+  size_t malformed = 0;          // a required file did not parse
+  std::vector<std::string> problems;  // one message per skipped process (not for vanished)
+};
+
+struct ProcessSnapshot {
+  std::vector<core::Process> processes;  // in /proc listing order
+  ScanCounters counters;
+};
+
+class ProcReader {
+ public:
+  // Opens `proc_root` ("/proc", or a procfs mounted elsewhere).
+  static Result<ProcReader> open(std::string proc_root);
+  ProcReader(ProcReader&& other) noexcept;
+  ProcReader& operator=(ProcReader&& other) noexcept;
+  ProcReader(const ProcReader&) = delete;
+  ProcReader& operator=(const ProcReader&) = delete;
+  ~ProcReader();
+
+  const std::string& root() const { return root_; }
+
+  // The pids listed in the proc root, in directory order.
+  Result<std::vector<int32_t>> listPids();
+  // One process. Errc::kNotFound when it exited; kPermissionDenied / kParse when a required
+  // file could not be read or parsed. Optional fields that fail are left empty.
+  Result<core::Process> readProcess(int32_t pid, unsigned fields);
+  // Every process; fails only when the proc root itself cannot be listed.
+  Result<ProcessSnapshot> snapshot(unsigned fields);
+
+  // Machine-wide files, relative to the proc root.
+  Result<core::MemInfo> readMemInfo();
+  Result<std::string> readOsRelease();  // sys/kernel/osrelease
+  Result<int32_t> readVmSwappiness();   // sys/vm/swappiness
+  // A file under the proc root ("self/mountinfo", "sys/vm/panic_on_oom", ...).
+  Result<std::string> readText(const std::string& relative_path);
+
+ private:
+  ProcReader(std::string root, int dirfd) : root_(std::move(root)), dirfd_(dirfd) {}
+  Status readInto(int dirfd, const char* name, std::string_view display);
+  Status fillFromLiveThread(int pid_dirfd, core::Process& process);
+  void readOptionalFields(int pid_dirfd, unsigned fields, core::Process& process);
+
+  std::string root_;
+  int dirfd_ = -1;
+  std::string buffer_;
+  std::string display_;
+};
+
+}  // namespace oomkit::sys

@@ -1,0 +1,31 @@
+// support/file_io.h — small file helpers for test support code: read a whole /proc or cgroup
+// file, write a control file in one write(2), split lines, and parse "key value" files such as
+// memory.oom_control and memory.events. Every fallible helper returns oomkit::Result with the
+// path in the message; a missing file is Errc::kNotFound.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "oomkit/result.h"
+
+namespace oomkit::test {
+
+// The whole file (for /proc and cgroupfs files, whose size is not known in advance).
+Result<std::string> readFile(const std::string& path);
+// Writes `text` with a single write(2), as cgroupfs requires; no O_CREAT.
+Status writeFile(const std::string& path, std::string_view text);
+bool fileExists(const std::string& path);
+// Lines without their '\n'; a trailing newline does not add an empty line.
+std::vector<std::string> splitLines(std::string_view text);
+// A decimal number, allowing surrounding whitespace ("123\n"); nullopt if anything else.
+std::optional<uint64_t> parseUint(std::string_view text);
+// The number after `key` in a file of "key N" lines, if present and numeric.
+std::optional<uint64_t> keyedValue(std::string_view text, std::string_view key);
+// The error for a failed system call on `path`: Errc from errno, message "what path: strerror".
+Error sysError(std::string_view what, const std::string& path, int err);
+
+}  // namespace oomkit::test

@@ -85,6 +85,19 @@ std::optional<size_t> selectVictim(std::span<const Process> processes, const Ran
   return chosen;
 }
 
+std::vector<size_t> topCandidates(std::span<const Process> processes, const RankParams& params) {
+  std::vector<size_t> top;
+  int64_t best = std::numeric_limits<int64_t>::min();
+  for (size_t i = 0; i < processes.size(); ++i) {
+    const Badness badness = computeBadness(processes[i], params.scale, params.formula);
+    if (!badness.eligible() || badness.points < best) continue;
+    if (badness.points > best) top.clear();
+    best = badness.points;
+    top.push_back(i);
+  }
+  return top;
+}
+
 std::optional<int32_t> highestAdjBelow(const Process& process, int64_t rival_points,
                                        bool wins_ties, const RankParams& params) {
   // Badness never decreases as adj grows, in every formula: binary-search the boundary.

@@ -143,3 +143,17 @@ TEST(ProtectionTest, HighestAdjBelowFindsTheBoundary) {
 
 }  // namespace
 }  // namespace oomkit::core
+
+namespace oomkit::core {
+namespace {
+
+TEST(TopCandidatesTest, ReturnsEveryProcessTiedForTheTop) {
+  const std::vector<Process> processes = {sized(60, 800), sized(61, 4000), sized(62, 400),
+                                          sized(63, 4000)};
+
+  EXPECT_EQ(topCandidates(processes, params(Formula::kCurrent)), (std::vector<size_t>{1, 3}));
+  EXPECT_TRUE(topCandidates({}, params(Formula::kCurrent)).empty());
+}
+
+}  // namespace
+}  // namespace oomkit::core

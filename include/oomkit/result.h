@@ -26,12 +26,18 @@ enum class Errc {
 // A short name for an Errc, for messages and JSON ("not found", "parse", ...).
 constexpr std::string_view errcName(Errc code) {
   switch (code) {
-    case Errc::kNotFound: return "not found";
-    case Errc::kPermissionDenied: return "permission denied";
-    case Errc::kParse: return "parse error";
-    case Errc::kInvalidArgument: return "invalid argument";
-    case Errc::kUnavailable: return "unavailable";
-    case Errc::kIo: return "I/O error";
+    case Errc::kNotFound:
+      return "not found";
+    case Errc::kPermissionDenied:
+      return "permission denied";
+    case Errc::kParse:
+      return "parse error";
+    case Errc::kInvalidArgument:
+      return "invalid argument";
+    case Errc::kUnavailable:
+      return "unavailable";
+    case Errc::kIo:
+      return "I/O error";
   }
   return "unknown";
 }
@@ -60,7 +66,7 @@ inline Unexpected makeError(Errc code, std::string message, int sys_errno = 0) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}       // NOLINT: implicit
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}         // NOLINT: implicit
   Result(Unexpected u) : v_(std::in_place_index<1>, std::move(u.error)) {}  // NOLINT: implicit
 
   bool has_value() const { return v_.index() == 0; }

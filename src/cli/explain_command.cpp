@@ -5,8 +5,9 @@
 #include <iostream>
 #include <memory>
 
-#include "commands.h"
 #include "oomkit/core/text.h"
+
+#include "commands.h"
 #include "rank_json.h"
 #include "ranking_view.h"
 
@@ -34,9 +35,9 @@ std::string formulaLines(const RankingView& view, const core::RankedProcess& ent
   const core::Process& p = view.processOf(entry);
   const core::BadnessTerms& t = entry.badness.terms;
   const auto formula = view.scope.params.formula;
-  std::string out = fmt::format(
-      "badness = rss + swap + page tables{} + oom_score_adj x (totalpages / 1000)\n",
-      formula == core::Formula::kV3_14 ? " - 3% root bonus" : "");
+  std::string out =
+      fmt::format("badness = rss + swap + page tables{} + oom_score_adj x (totalpages / 1000)\n",
+                  formula == core::Formula::kV3_14 ? " - 3% root bonus" : "");
   out += fmt::format("        = {} + {} + {}{} + {} x ({} / 1000)\n", t.rss_pages, t.swap_pages,
                      t.pgtables_pages,
                      t.root_bonus_pages ? fmt::format(" - {}", t.root_bonus_pages) : "", t.adj,
@@ -46,8 +47,8 @@ std::string formulaLines(const RankingView& view, const core::RankedProcess& ent
     out += " (oom_score_adj lowered by 30 for CAP_SYS_ADMIN)";
   }
   out += fmt::format("\n  rss {} = anon {} kB + file {} kB + shmem {} kB, in {} kB pages\n",
-                     t.rss_pages, p.memory.rss_anon_kb, p.memory.rss_file_kb,
-                     p.memory.rss_shmem_kb, view.scope.machine.page_size_kb);
+                     t.rss_pages, p.memory.rss_anon_kb, p.memory.rss_file_kb, p.memory.rss_shmem_kb,
+                     view.scope.machine.page_size_kb);
   return out;
 }
 
@@ -84,7 +85,8 @@ bool winsTie(const RankingView& view, const core::RankedProcess& entry,
 std::string protectionLines(const RankingView& view, const core::RankedProcess& entry) {
   const core::Process& p = view.processOf(entry);
   // Lowering oom_score_adj below its floor needs CAP_SYS_RESOURCE (fs/proc/base.c).
-  std::string out = "oom_score_adj -1000 makes it never chosen (values below 0 need CAP_SYS_RESOURCE)\n";
+  std::string out =
+      "oom_score_adj -1000 makes it never chosen (values below 0 need CAP_SYS_RESOURCE)\n";
   const core::RankedProcess* rival = nullptr;
   for (const auto& other : view.ranked) {
     if (other.rank == 1 && &other != &entry) rival = &other;
@@ -133,9 +135,9 @@ int runExplain(const ExplainOptions& o) {
   }
   const core::RankedProcess* entry = findPid(*view, o.pid);
   if (entry == nullptr) {
-    std::cerr << fmt::format("oomkit explain: pid {} is not {}\n", o.pid,
-                             view->scope.is_memcg ? "in cgroup " + view->scope.path
-                                                  : "running (or could not be read)");
+    std::cerr << fmt::format(
+        "oomkit explain: pid {} is not {}\n", o.pid,
+        view->scope.is_memcg ? "in cgroup " + view->scope.path : "running (or could not be read)");
     return kExitBadInput;
   }
   if (o.json) {

@@ -4,8 +4,9 @@
 #include <iostream>
 #include <memory>
 
-#include "commands.h"
 #include "oomkit/core/text.h"
+
+#include "commands.h"
 #include "rank_json.h"
 #include "ranking_view.h"
 #include "table.h"
@@ -24,8 +25,7 @@ struct RankOptions {
   std::string formula;
 };
 
-std::vector<const core::RankedProcess*> selectShown(const RankingView& view,
-                                                    const RankOptions& o) {
+std::vector<const core::RankedProcess*> selectShown(const RankingView& view, const RankOptions& o) {
   std::vector<const core::RankedProcess*> shown;
   for (const auto& entry : view.ranked) {
     if (!o.all && !entry.badness.eligible()) continue;
@@ -60,15 +60,28 @@ std::vector<std::string> humanRow(const RankingView& view, const core::RankedPro
 void printHuman(const RankingView& view, const RankOptions& o, sys::UserNames& users) {
   std::cout << describeScope(view) << '\n';
   using A = Table::Align;
-  Table table({{"RANK"}, {"PID"}, {"USER", A::kLeft}, {"ANON"}, {"FILE"}, {"SHMEM"}, {"SWAP"},
-               {"PGTBL"}, {"ADJ"}, {"BADNESS"}, {"SCORE"}, {"KSCORE"}, {"NAME", A::kLeft}});
-  for (const auto* entry : selectShown(view, o)) table.addRow(humanRow(view, *entry, users));
+  Table table({{"RANK"},
+               {"PID"},
+               {"USER", A::kLeft},
+               {"ANON"},
+               {"FILE"},
+               {"SHMEM"},
+               {"SWAP"},
+               {"PGTBL"},
+               {"ADJ"},
+               {"BADNESS"},
+               {"SCORE"},
+               {"KSCORE"},
+               {"NAME", A::kLeft}});
+  for (const auto* entry : selectShown(view, o))
+    table.addRow(humanRow(view, *entry, users));
   table.print(std::cout);
 }
 
 void printVerifyHuman(const VerifyResult& v) {
-  std::cout << fmt::format("\nverify: {} processes compared with /proc/PID/oom_score, {} mismatches",
-                           v.checked, v.mismatches.size());
+  std::cout << fmt::format(
+      "\nverify: {} processes compared with /proc/PID/oom_score, {} mismatches", v.checked,
+      v.mismatches.size());
   if (v.unsettled) std::cout << fmt::format(", {} changed or exited while re-read", v.unsettled);
   if (v.unreadable) std::cout << fmt::format(", {} without a readable oom_score", v.unreadable);
   std::cout << '\n';
@@ -81,11 +94,15 @@ void printVerifyHuman(const VerifyResult& v) {
 nlohmann::json verifyJson(const VerifyResult& v) {
   nlohmann::json mismatches = nlohmann::json::array();
   for (const auto& m : v.mismatches) {
-    mismatches.push_back({{"pid", m.pid}, {"comm", core::escapeBytes(m.comm)},
-                          {"oom_score", m.ours}, {"kernel_oom_score", m.kernel},
+    mismatches.push_back({{"pid", m.pid},
+                          {"comm", core::escapeBytes(m.comm)},
+                          {"oom_score", m.ours},
+                          {"kernel_oom_score", m.kernel},
                           {"badness", m.badness}});
   }
-  return {{"checked", v.checked}, {"unsettled", v.unsettled}, {"unreadable", v.unreadable},
+  return {{"checked", v.checked},
+          {"unsettled", v.unsettled},
+          {"unreadable", v.unreadable},
           {"mismatches", mismatches}};
 }
 
@@ -137,8 +154,8 @@ void addRootOptions(CLI::App& command, RootOptions& roots) {
 
 void addRankCommand(CLI::App& app, CommandRunner& run) {
   auto options = std::make_shared<RankOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "rank", "Processes in the order the kernel's OOM killer would kill them");
+  CLI::App* cmd =
+      app.add_subcommand("rank", "Processes in the order the kernel's OOM killer would kill them");
   addRootOptions(*cmd, options->roots);
   cmd->add_option("--cgroup", options->cgroup,
                   "rank inside this memory cgroup (path as /proc/PID/cgroup shows it), at its "

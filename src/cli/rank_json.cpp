@@ -9,7 +9,9 @@ namespace {
 
 using nlohmann::json;
 
-json nullable(const std::optional<int64_t>& value) { return value ? json(*value) : json(nullptr); }
+json nullable(const std::optional<int64_t>& value) {
+  return value ? json(*value) : json(nullptr);
+}
 
 }  // namespace
 
@@ -64,12 +66,9 @@ json scopeToJson(const RankingView& view) {
 
 json countersToJson(const sys::ScanCounters& c) {
   return {
-      {"listed", c.listed},
-      {"read", c.captured},
-      {"vanished", c.vanished},
-      {"permission_denied", c.permission_denied},
-      {"malformed", c.malformed},
-      {"problems", c.problems},
+      {"listed", c.listed},       {"read", c.captured},
+      {"vanished", c.vanished},   {"permission_denied", c.permission_denied},
+      {"malformed", c.malformed}, {"problems", c.problems},
   };
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oomkit/sys/users.h"
+
 #include "ranking_view.h"
 
 namespace oomkit::cli {

@@ -6,7 +6,8 @@ namespace oomkit::cli {
 
 size_t RankingView::eligibleCount() const {
   size_t n = 0;
-  for (const auto& entry : ranked) n += entry.badness.eligible() ? 1 : 0;
+  for (const auto& entry : ranked)
+    n += entry.badness.eligible() ? 1 : 0;
   return n;
 }
 
@@ -20,9 +21,8 @@ Result<RankingView> buildRankingView(sys::ProcReader& proc, const RootOptions& r
   if (!formula_name.empty()) {
     request.formula = core::parseFormula(formula_name);
     if (!request.formula) {
-      return makeError(Errc::kInvalidArgument,
-                       "--formula: unknown formula '" + formula_name +
-                           "' (choose current, 4.17, 3.14 or 3.10)");
+      return makeError(Errc::kInvalidArgument, "--formula: unknown formula '" + formula_name +
+                                                   "' (choose current, 4.17, 3.14 or 3.10)");
     }
   }
   auto scope = sys::gatherScope(proc, request);
@@ -41,9 +41,9 @@ std::string describeScope(const RankingView& view) {
     out += fmt::format("scope: memory cgroup {} (cgroup {}), limit {} bytes, totalpages {}\n",
                        s.path, s.hierarchy, s.limit_bytes, s.params.scale.totalpages);
   } else {
-    out += fmt::format("scope: global, totalpages {} (MemTotal {} kB + SwapTotal {} kB, {} kB pages)\n",
-                       s.params.scale.totalpages, m.meminfo.mem_total_kb, m.meminfo.swap_total_kb,
-                       m.page_size_kb);
+    out += fmt::format(
+        "scope: global, totalpages {} (MemTotal {} kB + SwapTotal {} kB, {} kB pages)\n",
+        s.params.scale.totalpages, m.meminfo.mem_total_kb, m.meminfo.swap_total_kb, m.page_size_kb);
   }
   if (!s.note.empty()) out += "note: " + s.note + "\n";
   out += fmt::format("formula: {} (kernels {}){}\n", core::formulaName(s.params.formula),

@@ -6,10 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "commands.h"
 #include "oomkit/core/ranking.h"
 #include "oomkit/result.h"
 #include "oomkit/sys/scope_reader.h"
+
+#include "commands.h"
 
 namespace oomkit::cli {
 

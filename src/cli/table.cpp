@@ -8,7 +8,8 @@ namespace oomkit::cli {
 
 void Table::print(std::ostream& out) const {
   std::vector<size_t> widths;
-  for (const auto& c : columns_) widths.push_back(c.header.size());
+  for (const auto& c : columns_)
+    widths.push_back(c.header.size());
   for (const auto& row : rows_) {
     for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
       widths[i] = std::max(widths[i], row[i].size());
@@ -29,9 +30,11 @@ void Table::print(std::ostream& out) const {
     out << line << '\n';
   };
   std::vector<std::string> headers;
-  for (const auto& c : columns_) headers.push_back(c.header);
+  for (const auto& c : columns_)
+    headers.push_back(c.header);
   emit(headers);
-  for (const auto& row : rows_) emit(row);
+  for (const auto& row : rows_)
+    emit(row);
 }
 
 std::string humanKb(uint64_t kb) {

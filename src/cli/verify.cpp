@@ -55,9 +55,14 @@ VerifyResult verifyOomScores(sys::ProcReader& proc, const RankingView& view) {
     ScoreMismatch mismatch{p.pid, p.comm, entry.oom_score, *p.kernel_oom_score,
                            entry.badness.points};
     switch (recheck(proc, p, view.scope.params, mismatch)) {
-      case Recheck::kAgrees: break;
-      case Recheck::kUnsettled: ++result.unsettled; break;
-      case Recheck::kDisagrees: result.mismatches.push_back(mismatch); break;
+      case Recheck::kAgrees:
+        break;
+      case Recheck::kUnsettled:
+        ++result.unsettled;
+        break;
+      case Recheck::kDisagrees:
+        result.mismatches.push_back(mismatch);
+        break;
     }
   }
   return result;

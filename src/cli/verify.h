@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "oomkit/sys/proc_reader.h"
+
 #include "ranking_view.h"
 
 namespace oomkit::cli {

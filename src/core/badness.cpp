@@ -34,7 +34,9 @@ bool hasCapSysAdmin(const Process& process) {
 
 // Memory terms shared by every formula since the 2.6.36 rewrite.
 BadnessTerms memoryTerms(const Process& process, uint64_t page_size_kb) {
-  const auto pages = [page_size_kb](uint64_t kb) { return static_cast<int64_t>(kb / page_size_kb); };
+  const auto pages = [page_size_kb](uint64_t kb) {
+    return static_cast<int64_t>(kb / page_size_kb);
+  };
   BadnessTerms terms;
   terms.rss_pages = pages(process.memory.rssKb());
   terms.swap_pages = pages(process.memory.swap_kb);
@@ -44,8 +46,12 @@ BadnessTerms memoryTerms(const Process& process, uint64_t page_size_kb) {
 
 }  // namespace
 
-std::string_view formulaName(Formula formula) { return entryOf(formula).name; }
-std::string_view formulaKernels(Formula formula) { return entryOf(formula).kernels; }
+std::string_view formulaName(Formula formula) {
+  return entryOf(formula).name;
+}
+std::string_view formulaKernels(Formula formula) {
+  return entryOf(formula).kernels;
+}
 
 std::optional<Formula> parseFormula(std::string_view name) {
   if (name == "5.9") return Formula::kCurrent;
@@ -62,7 +68,8 @@ std::optional<Formula> formulaForRelease(std::string_view release) {
   const auto major = parseU64(release.substr(0, dot));
   std::string_view rest = release.substr(dot + 1);
   size_t end = 0;
-  while (end < rest.size() && rest[end] >= '0' && rest[end] <= '9') ++end;
+  while (end < rest.size() && rest[end] >= '0' && rest[end] <= '9')
+    ++end;
   const auto minor = parseU64(rest.substr(0, end));
   if (!major || !minor) return std::nullopt;
   const uint64_t version = *major * 1000 + *minor;
@@ -75,11 +82,16 @@ std::optional<Formula> formulaForRelease(std::string_view release) {
 
 std::string_view eligibilityName(Eligibility eligibility) {
   switch (eligibility) {
-    case Eligibility::kEligible: return "eligible";
-    case Eligibility::kGlobalInit: return "init";
-    case Eligibility::kKernelThread: return "kernel thread";
-    case Eligibility::kNoMemory: return "no memory";
-    case Eligibility::kAdjMin: return "oom_score_adj -1000";
+    case Eligibility::kEligible:
+      return "eligible";
+    case Eligibility::kGlobalInit:
+      return "init";
+    case Eligibility::kKernelThread:
+      return "kernel thread";
+    case Eligibility::kNoMemory:
+      return "no memory";
+    case Eligibility::kAdjMin:
+      return "oom_score_adj -1000";
   }
   return "unknown";
 }

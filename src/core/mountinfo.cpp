@@ -76,21 +76,7 @@ Result<MountInfo> parseLine(std::string_view line) {
 }  // namespace
 
 Result<std::vector<MountInfo>> parseMountInfo(std::string_view text) {
-  std::vector<MountInfo> mounts;
-  std::optional<Error> failure;
-  size_t line_number = 0;
-  forEachLine(text, [&](std::string_view line) {
-    ++line_number;
-    if (failure || line.empty()) return;
-    auto parsed = parseLine(line);
-    if (!parsed) {
-      failure = parsed.error().wrap("mountinfo: line " + std::to_string(line_number));
-      return;
-    }
-    mounts.push_back(std::move(parsed).value());
-  });
-  if (failure) return Unexpected(std::move(*failure));
-  return mounts;
+  return parseEachLine<MountInfo>(text, "mountinfo", parseLine);
 }
 
 }  // namespace oomkit::core

@@ -54,21 +54,7 @@ Result<CgroupLine> parseLine(std::string_view line) {
 // An empty file is valid: with no v1 hierarchy mounted and cgroup2 never mounted
 // (cgrp_dfl_visible false), proc_cgroup_show() prints no line at all.
 Result<std::vector<CgroupLine>> parseProcCgroup(std::string_view text) {
-  std::vector<CgroupLine> lines;
-  std::optional<Error> failure;
-  size_t line_number = 0;
-  forEachLine(text, [&](std::string_view line) {
-    ++line_number;
-    if (failure || line.empty()) return;
-    auto parsed = parseLine(line);
-    if (!parsed) {
-      failure = parsed.error().wrap("cgroup: line " + std::to_string(line_number));
-      return;
-    }
-    lines.push_back(std::move(parsed).value());
-  });
-  if (failure) return Unexpected(std::move(*failure));
-  return lines;
+  return parseEachLine<CgroupLine>(text, "cgroup", parseLine);
 }
 
 std::optional<std::string> v1MemoryCgroupPath(const std::vector<CgroupLine>& lines) {

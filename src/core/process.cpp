@@ -26,7 +26,8 @@ Process buildProcess(const ProcStat& stat, const ProcStatus& status, int32_t oom
 }
 
 std::string cmdlineFromProc(std::string_view raw) {
-  while (!raw.empty() && raw.back() == '\0') raw.remove_suffix(1);
+  while (!raw.empty() && raw.back() == '\0')
+    raw.remove_suffix(1);
   std::string out(raw);
   for (char& c : out) {
     if (c == '\0') c = ' ';

@@ -13,7 +13,8 @@ using WalkKey = std::tuple<size_t, uint64_t, int32_t>;  // cgroup position, star
 
 std::unordered_map<std::string_view, size_t> positionsOf(std::span<const std::string> paths) {
   std::unordered_map<std::string_view, size_t> positions;
-  for (size_t i = 0; i < paths.size(); ++i) positions.emplace(paths[i], i);
+  for (size_t i = 0; i < paths.size(); ++i)
+    positions.emplace(paths[i], i);
   return positions;
 }
 
@@ -98,8 +99,8 @@ std::vector<size_t> topCandidates(std::span<const Process> processes, const Rank
   return top;
 }
 
-std::optional<int32_t> highestAdjBelow(const Process& process, int64_t rival_points,
-                                       bool wins_ties, const RankParams& params) {
+std::optional<int32_t> highestAdjBelow(const Process& process, int64_t rival_points, bool wins_ties,
+                                       const RankParams& params) {
   // Badness never decreases as adj grows, in every formula: binary-search the boundary.
   const auto below = [&](int32_t adj) {
     Process candidate = process;

@@ -87,7 +87,8 @@ std::vector<std::string> childrenInCreationOrder(const std::string& dir) {
   ::closedir(d);
   std::sort(children.begin(), children.end());
   std::vector<std::string> names;
-  for (auto& child : children) names.push_back(std::move(child.second));
+  for (auto& child : children)
+    names.push_back(std::move(child.second));
   return names;
 }
 
@@ -96,7 +97,8 @@ void appendPreorder(const MemoryHierarchy& h, const std::string& path,
   out.push_back(path);
   const auto dir = h.dirOf(path);
   if (!dir) return;
-  for (const auto& name : childrenInCreationOrder(*dir)) appendPreorder(h, childPath(path, name), out);
+  for (const auto& name : childrenInCreationOrder(*dir))
+    appendPreorder(h, childPath(path, name), out);
 }
 
 }  // namespace

@@ -67,8 +67,7 @@ Result<std::string> readFile(const std::string& path) {
   return buffer;
 }
 
-Status readFileAt(int dirfd, const char* name, std::string& buffer,
-                  std::string_view display_path) {
+Status readFileAt(int dirfd, const char* name, std::string& buffer, std::string_view display_path) {
   return readOpened(::openat(dirfd, name, O_RDONLY | O_CLOEXEC), buffer, display_path);
 }
 

@@ -47,9 +47,15 @@ void fillFromStatus(int32_t pid, const core::ProcStatus& status, core::Process& 
 
 void countFailure(ScanCounters& counters, int32_t pid, const Error& error) {
   switch (error.code) {
-    case Errc::kNotFound: ++counters.vanished; return;
-    case Errc::kPermissionDenied: ++counters.permission_denied; break;
-    default: ++counters.malformed; break;
+    case Errc::kNotFound:
+      ++counters.vanished;
+      return;
+    case Errc::kPermissionDenied:
+      ++counters.permission_denied;
+      break;
+    default:
+      ++counters.malformed;
+      break;
   }
   if (counters.problems.size() < kMaxProblems) {
     counters.problems.push_back("pid " + std::to_string(pid) + ": " + error.message);
@@ -109,7 +115,8 @@ Result<core::Process> ProcReader::readProcess(int32_t pid, unsigned fields) {
 
   std::optional<core::ProcStat> stat;
   if (fields & kFieldStat) {
-    if (auto s = readInto(pid_dir.get(), "stat", display_ + "stat"); !s) return Unexpected(s.error());
+    if (auto s = readInto(pid_dir.get(), "stat", display_ + "stat"); !s)
+      return Unexpected(s.error());
     auto parsed = core::parseProcStat(buffer_);
     if (!parsed) return Unexpected(parsed.error().wrap(display_ + "stat"));
     stat = std::move(*parsed);

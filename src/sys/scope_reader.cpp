@@ -64,8 +64,8 @@ Status gatherMemcg(ProcReader& proc, const ScopeRequest& request, ScopeView& vie
   auto chain = readMemcgChain(*hierarchy, *request.cgroup, swappiness);
   if (!chain) return Unexpected(chain.error());
   const uint64_t swap_pages = view.machine.meminfo.swap_total_kb / view.machine.page_size_kb;
-  auto scope = core::resolveMemcgScope(*chain, hierarchy->version, swap_pages,
-                                       view.machine.page_size_kb);
+  auto scope =
+      core::resolveMemcgScope(*chain, hierarchy->version, swap_pages, view.machine.page_size_kb);
   view.requested_path = *request.cgroup;
   if (!scope) {
     if (scope.error().code != Errc::kNotFound) return Unexpected(scope.error());

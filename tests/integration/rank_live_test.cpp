@@ -1,12 +1,14 @@
 // Live tests of `oomkit rank` and `oomkit explain` on this machine: real processes with known
 // memory, oom_score_adj and hostile names, inside real memory cgroups the tests create.
-#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
+#include <gtest/gtest.h>
+
 #include "oomkit/core/text.h"
+
 #include "support/memcg.h"
 #include "support/subprocess.h"
 
@@ -40,7 +42,9 @@ const json* findPid(const json& processes, pid_t pid) {
 }
 
 // The bytes a --name argument decodes to, cut to comm's 15 bytes (TASK_COMM_LEN - 1).
-std::string commOf(std::string name) { return name.size() > 15 ? name.substr(0, 15) : name; }
+std::string commOf(std::string name) {
+  return name.size() > 15 ? name.substr(0, 15) : name;
+}
 
 class RankLiveTest : public ::testing::Test {
  protected:
@@ -68,13 +72,15 @@ TEST_F(RankLiveTest, OurOomScoreEqualsTheKernelsForEveryProcess) {
       {{"--anon", "30", "--name", "anon30"}, "anon30"},
       {{"--file", "20", "--adj", "100", "--name", "a) b (c"}, "a) b (c"},
       {{"--shmem", "25", "--adj", "333", "--name", "new\\nline"}, "new\nline"},
-      {{"--anon", "10", "--file", "10", "--shmem", "10", "--adj", "999", "--name", "\\xff\\xfe bad"},
+      {{"--anon", "10", "--file", "10", "--shmem", "10", "--adj", "999", "--name",
+        "\\xff\\xfe bad"},
        "\xff\xfe bad"},
       {{"--anon", "2", "--adj", "1000", "--name", ") R 1 2 3 (x"}, ") R 1 2 3 (x"},
       {{"--anon", "5", "--adj", "7", "--threads", "4", "--name", "sp ace"}, "sp ace"},
   };
   std::vector<TestProcess> procs;
-  for (const auto& spec : specs) procs.push_back(start(*memcg, spec.args));
+  for (const auto& spec : specs)
+    procs.push_back(start(*memcg, spec.args));
 
   const CommandResult r = oomkit({"rank", "--verify", "--json", "--all"});
 
@@ -144,8 +150,8 @@ TEST_F(RankLiveTest, CgroupWithoutItsOwnLimitRanksAtTheAncestorThatHasOne) {
   ASSERT_TRUE(memcg) << memcg.error().message;
   ASSERT_EQ(::mkdir(memcg->file("child").c_str(), 0755), 0);
   TestProcess outside_child = start(*memcg, {"--anon", "8", "--name", "parent-proc"});
-  auto inner = spawnTestProcess({"--anon", "4", "--name", "child-proc", "--cgroup-procs",
-                                 memcg->file("child/cgroup.procs")});
+  auto inner = spawnTestProcess(
+      {"--anon", "4", "--name", "child-proc", "--cgroup-procs", memcg->file("child/cgroup.procs")});
   ASSERT_TRUE(inner) << inner.error().message;
 
   const CommandResult r = oomkit({"rank", "--cgroup", memcg->path() + "/child", "--json"});

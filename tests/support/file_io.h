@@ -11,14 +11,16 @@
 #include <vector>
 
 #include "oomkit/result.h"
+#include "oomkit/sys/files.h"
 
 namespace oomkit::test {
 
-// The whole file (for /proc and cgroupfs files, whose size is not known in advance).
-Result<std::string> readFile(const std::string& path);
-// Writes `text` with a single write(2), as cgroupfs requires; no O_CREAT.
-Status writeFile(const std::string& path, std::string_view text);
-bool fileExists(const std::string& path);
+// Whole-file reads and single-write(2) writes are the library's own (oomkit/sys/files.h).
+using sys::readFile;
+using sys::writeFile;
+inline bool fileExists(const std::string& path) {
+  return sys::pathExists(path);
+}
 // Lines without their '\n'; a trailing newline does not add an empty line.
 std::vector<std::string> splitLines(std::string_view text);
 // A decimal number, allowing surrounding whitespace ("123\n"); nullopt if anything else.

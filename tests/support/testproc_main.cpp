@@ -49,7 +49,7 @@ constexpr uint64_t kMiB = 1024 * 1024;
 constexpr uint64_t kMaxCount = 1024 * 1024;           // 1 TiB in MiB: anything larger is a typo
 constexpr uint64_t kUnconfinedMaxMib = 256;           // more than this needs a memory limit
 constexpr uint64_t kUnlimitedThreshold = 1ULL << 62;  // "no limit" in v1 memory.stat
-constexpr size_t kPage = 4096;
+constexpr size_t kPage = 4096;  // touching every 4 KiB reaches every page of any size
 
 enum ExitCode { kFailure = 1, kUsage = 2, kAdjFailed = 3, kCgroupFailed = 4, kRefused = 5 };
 
@@ -158,31 +158,38 @@ int needInt(std::string_view flag, const char* value) {
   return *v;
 }
 
+struct CountFlag {
+  std::string_view name;
+  uint64_t Options::*field;
+};
+
+constexpr CountFlag kCountFlags[] = {
+    {"--anon", &Options::anon_mib},
+    {"--file", &Options::file_mib},
+    {"--shmem", &Options::shmem_mib},
+    {"--shmem-unmapped", &Options::shmem_unmapped_mib},
+    {"--push-step-kib", &Options::push_step_kib},
+    {"--push-delay-ms", &Options::push_delay_ms},
+    {"--threads", &Options::threads},
+};
+
 // Applies one "--flag value" pair; returns false if the flag is unknown.
 bool applyFlag(Options& o, std::string_view flag, const char* value) {
-  if (flag == "--anon")
-    o.anon_mib = needCount(flag, value);
-  else if (flag == "--file")
-    o.file_mib = needCount(flag, value);
-  else if (flag == "--file-dir")
+  for (const CountFlag& f : kCountFlags) {
+    if (flag == f.name) {
+      o.*f.field = needCount(flag, value);
+      return true;
+    }
+  }
+  if (flag == "--file-dir") {
     o.file_dir = value;
-  else if (flag == "--shmem")
-    o.shmem_mib = needCount(flag, value);
-  else if (flag == "--shmem-unmapped")
-    o.shmem_unmapped_mib = needCount(flag, value);
-  else if (flag == "--push-step-kib")
-    o.push_step_kib = needCount(flag, value);
-  else if (flag == "--push-delay-ms")
-    o.push_delay_ms = needCount(flag, value);
-  else if (flag == "--adj")
+  } else if (flag == "--adj") {
     o.adj = needInt(flag, value);
-  else if (flag == "--cgroup-procs")
+  } else if (flag == "--cgroup-procs") {
     o.cgroup_procs = value;
-  else if (flag == "--ready-fd")
+  } else if (flag == "--ready-fd") {
     o.ready_fd = needInt(flag, value);
-  else if (flag == "--threads")
-    o.threads = needCount(flag, value);
-  else if (flag == "--name") {
+  } else if (flag == "--name") {
     o.name = decodeEscapes(value);
     if (!o.name) die(kUsage, std::string("--name: bad escape in: ") + value);
   } else {

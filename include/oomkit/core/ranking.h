@@ -31,8 +31,8 @@ void sortInWalkOrder(std::vector<Process>& processes,
 
 struct RankParams {
   Formula formula = Formula::kCurrent;
-  BadnessScale scale;                // the OOM scope's totalpages
-  uint64_t global_totalpages = 1;    // for oom_score, which is always global
+  BadnessScale scale;              // the OOM scope's totalpages
+  uint64_t global_totalpages = 1;  // for oom_score, which is always global
 };
 
 struct RankedProcess {
@@ -60,7 +60,7 @@ std::vector<size_t> topCandidates(std::span<const Process> processes, const Rank
 // before a rival of `rival_points` badness; nullopt when none is low enough (only -1000,
 // which makes it ineligible, protects it). `wins_ties` says whether the process would win a
 // tie with the rival (laterWinsTies() and their walk order decide).
-std::optional<int32_t> highestAdjBelow(const Process& process, int64_t rival_points,
-                                       bool wins_ties, const RankParams& params);
+std::optional<int32_t> highestAdjBelow(const Process& process, int64_t rival_points, bool wins_ties,
+                                       const RankParams& params);
 
 }  // namespace oomkit::core

@@ -26,9 +26,9 @@ uint64_t globalTotalPages(const MemInfo& meminfo, uint64_t page_size_kb);
 
 // One memory cgroup's limits, as read from its directory.
 struct MemcgLimits {
-  std::string path;          // as /proc/PID/cgroup shows it
-  MemoryLimit memory;        // v1 memory.limit_in_bytes / v2 memory.max
-  MemoryLimit swap;          // v1 memory.memsw.limit_in_bytes (memory+swap) / v2 memory.swap.max
+  std::string path;            // as /proc/PID/cgroup shows it
+  MemoryLimit memory;          // v1 memory.limit_in_bytes / v2 memory.max
+  MemoryLimit swap;            // v1 memory.memsw.limit_in_bytes (memory+swap) / v2 memory.swap.max
   bool has_swap_file = false;  // v1: swap accounting on (do_memsw_account())
   bool use_hierarchy = true;   // v1 memory.use_hierarchy (always 1 since 6.x; 0 cuts the chain)
   int32_t swappiness = 60;     // v1 memory.swappiness; v2 uses vm.swappiness

@@ -9,6 +9,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include "oomkit/result.h"
 
 namespace oomkit::core {
 
@@ -21,6 +25,29 @@ void forEachLine(std::string_view text, Fn&& fn) {
     if (nl == std::string_view::npos) break;
     text.remove_prefix(nl + 1);
   }
+}
+
+// Parses each non-empty line of `text` with `parse_line` (string_view -> Result<T>) into a
+// vector; the first line that fails ends the parse, its error prefixed "<what>: line N".
+template <typename T, typename ParseLine>
+Result<std::vector<T>> parseEachLine(std::string_view text, std::string_view what,
+                                     ParseLine&& parse_line) {
+  std::vector<T> out;
+  size_t line_number = 0;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    ++line_number;
+    if (line.empty()) continue;
+    auto parsed = parse_line(line);
+    if (!parsed) {
+      return Unexpected(
+          parsed.error().wrap(std::string(what) + ": line " + std::to_string(line_number)));
+    }
+    out.push_back(std::move(parsed).value());
+  }
+  return out;
 }
 
 // Strips spaces, tabs and newlines from both ends.

@@ -20,8 +20,8 @@ namespace oomkit::sys {
 
 struct MemoryHierarchy {
   core::CgroupVersion version = core::CgroupVersion::kV1;
-  std::string mount_dir;          // where the hierarchy is mounted
-  std::string mount_root = "/";   // the cgroup path the mount shows at its top (mountinfo root)
+  std::string mount_dir;         // where the hierarchy is mounted
+  std::string mount_root = "/";  // the cgroup path the mount shows at its top (mountinfo root)
 
   // The directory of cgroup `path`; nullopt if the path lies outside this mount.
   std::optional<std::string> dirOf(const std::string& path) const;
@@ -35,8 +35,8 @@ Result<MemoryHierarchy> findMemoryHierarchy(ProcReader& proc,
                                             const std::vector<std::string>& cgroup_roots);
 
 // The limits of one cgroup (Errc::kNotFound if it does not exist).
-Result<core::MemcgLimits> readMemcgLimits(const MemoryHierarchy& hierarchy,
-                                          const std::string& path, int32_t vm_swappiness);
+Result<core::MemcgLimits> readMemcgLimits(const MemoryHierarchy& hierarchy, const std::string& path,
+                                          int32_t vm_swappiness);
 
 // The cgroup paths from `path` up to the hierarchy's top, each with its limits.
 Result<std::vector<core::MemcgLimits>> readMemcgChain(const MemoryHierarchy& hierarchy,

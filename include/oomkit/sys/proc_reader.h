@@ -34,11 +34,11 @@ inline constexpr unsigned kFieldsAll =
     kFieldsExact | kFieldKernelScore | kFieldCmdline | kFieldCgroup;
 
 struct ScanCounters {
-  size_t listed = 0;             // numeric entries in the proc root
-  size_t captured = 0;           // processes in the snapshot
-  size_t vanished = 0;           // exited between listing and reading
-  size_t permission_denied = 0;  // a required file was unreadable
-  size_t malformed = 0;          // a required file did not parse
+  size_t listed = 0;                  // numeric entries in the proc root
+  size_t captured = 0;                // processes in the snapshot
+  size_t vanished = 0;                // exited between listing and reading
+  size_t permission_denied = 0;       // a required file was unreadable
+  size_t malformed = 0;               // a required file did not parse
   std::vector<std::string> problems;  // one message per skipped process (not for vanished)
 };
 

@@ -19,9 +19,9 @@
 namespace oomkit::sys {
 
 struct ScopeRequest {
-  std::optional<std::string> cgroup;       // as /proc/PID/cgroup shows it; none = global
-  std::optional<core::Formula> formula;    // none = the running kernel's
-  std::vector<std::string> cgroup_roots;   // --cgroup-root; empty = from mountinfo
+  std::optional<std::string> cgroup;      // as /proc/PID/cgroup shows it; none = global
+  std::optional<core::Formula> formula;   // none = the running kernel's
+  std::vector<std::string> cgroup_roots;  // --cgroup-root; empty = from mountinfo
   unsigned fields = kFieldsAll;
 };
 

@@ -1,10 +1,10 @@
 // Victim selection against a real kernel memcg OOM: from the task table and the memcg limit
 // printed in the kernel's own report, our selection must pick the process the kernel killed.
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <regex>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "oomkit/core/ranking.h"
 
@@ -53,8 +53,8 @@ Report readReport(const std::string& path) {
 }
 
 TEST(KernelSelectionFixtureTest, PicksTheProcessTheKernelKilledInAMemcgOom) {
-  const Report report =
-      readReport(std::string(OOMKIT_FIXTURES_DIR) + "/oom-logs/14-kernel-6.18-memcg-v1-dmesg-scored.log");
+  const Report report = readReport(std::string(OOMKIT_FIXTURES_DIR) +
+                                   "/oom-logs/14-kernel-6.18-memcg-v1-dmesg-scored.log");
   ASSERT_EQ(report.tasks.size(), 12u);
   ASSERT_EQ(report.limit_kb, 4194304u);
   ASSERT_EQ(report.killed_pid, 13306);
@@ -71,7 +71,8 @@ TEST(KernelSelectionFixtureTest, PicksTheProcessTheKernelKilledInAMemcgOom) {
   // The kernel went on to kill 13305 (adj 999), 13304 (adj 500), 13307 (adj 333) as the hog
   // kept allocating: our kill order predicts that sequence too.
   std::vector<int32_t> order;
-  for (size_t i = 0; i < 4; ++i) order.push_back(report.tasks[ranked[i].index].pid);
+  for (size_t i = 0; i < 4; ++i)
+    order.push_back(report.tasks[ranked[i].index].pid);
   EXPECT_EQ(order, (std::vector<int32_t>{13306, 13305, 13304, 13307}));
 }
 

@@ -1,8 +1,8 @@
 #include "oomkit/core/ranking.h"
 
-#include <gtest/gtest.h>
-
 #include <random>
+
+#include <gtest/gtest.h>
 
 namespace oomkit::core {
 namespace {
@@ -27,7 +27,8 @@ RankParams params(Formula formula, uint64_t totalpages = 100000) {
 
 std::vector<int32_t> rankedPids(std::span<const Process> processes, const RankParams& rp) {
   std::vector<int32_t> pids;
-  for (const auto& entry : rankProcesses(processes, rp)) pids.push_back(processes[entry.index].pid);
+  for (const auto& entry : rankProcesses(processes, rp))
+    pids.push_back(processes[entry.index].pid);
   return pids;
 }
 
@@ -50,8 +51,7 @@ TEST(RankingTest, CurrentKernelLetsTheLaterTaskWinTies) {
   const std::vector<Process> processes = {sized(20, 4000), sized(21, 4000), sized(22, 4000)};
 
   EXPECT_EQ(selectVictim(processes, params(Formula::kCurrent)), 2u);
-  EXPECT_EQ(rankedPids(processes, params(Formula::kCurrent)),
-            (std::vector<int32_t>{22, 21, 20}));
+  EXPECT_EQ(rankedPids(processes, params(Formula::kCurrent)), (std::vector<int32_t>{22, 21, 20}));
 }
 
 TEST(RankingTest, OldKernelsKeepTheFirstTaskOnTies) {
@@ -106,7 +106,8 @@ TEST(WalkOrderTest, GlobalWalkIsForkOrder) {
   sortInWalkOrder(processes);
 
   std::vector<int32_t> pids;
-  for (const auto& p : processes) pids.push_back(p.pid);
+  for (const auto& p : processes)
+    pids.push_back(p.pid);
   EXPECT_EQ(pids, (std::vector<int32_t>{5, 7, 300, 20}));
 }
 
@@ -116,14 +117,14 @@ TEST(WalkOrderTest, MemcgWalkVisitsCgroupsInPreorder) {
     return p;
   };
   std::vector<Process> processes = {in(sized(10, 1, 0, 1), "/a/y"), in(sized(11, 1, 0, 2), "/a"),
-                                    in(sized(12, 1, 0, 3), "/a/x"),
-                                    in(sized(13, 1, 0, 0), "/a/x")};
+                                    in(sized(12, 1, 0, 3), "/a/x"), in(sized(13, 1, 0, 0), "/a/x")};
   const std::vector<std::string> preorder = {"/a", "/a/x", "/a/y"};
 
   sortInWalkOrder(processes, preorder);
 
   std::vector<int32_t> pids;
-  for (const auto& p : processes) pids.push_back(p.pid);
+  for (const auto& p : processes)
+    pids.push_back(p.pid);
   EXPECT_EQ(pids, (std::vector<int32_t>{11, 13, 12, 10}));
 }
 

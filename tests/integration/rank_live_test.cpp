@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "oomkit/core/text.h"
 
+#include "support/file_io.h"
 #include "support/memcg.h"
 #include "support/subprocess.h"
 
@@ -104,6 +106,34 @@ TEST_F(RankLiveTest, OurOomScoreEqualsTheKernelsForEveryProcess) {
   const bool size_wins = 28 * 256 > unit;
   EXPECT_EQ(out["processes"][0]["pid"], procs[size_wins ? 3 : 4].pid());
   EXPECT_EQ(out["processes"][1]["pid"], procs[size_wins ? 4 : 3].pid());
+}
+
+TEST_F(RankLiveTest, ZombieLeaderWithLiveThreadsKeepsItsMemoryAsInTheKernel) {
+  auto memcg = TestMemcg::create(256 * kMiB);
+  ASSERT_TRUE(memcg) << memcg.error().message;
+  TestProcess p = start(*memcg, {"--anon", "20", "--threads", "3", "--leader-exit"});
+  // Wait until the main thread has exited: the leader's status then shows Z and no memory.
+  bool zombie = false;
+  for (int i = 0; i < 200 && !zombie; ++i) {
+    auto status = readFile("/proc/" + std::to_string(p.pid()) + "/status");
+    zombie = status && status->find("State:\tZ") != std::string::npos &&
+             status->find("VmRSS") == std::string::npos;
+    if (!zombie) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(zombie);
+
+  const CommandResult r = oomkit({"rank", "--cgroup", memcg->path(), "--verify", "--json"});
+
+  ASSERT_EQ(r.status.exit_code, 0) << r.err << r.out;
+  const json out = parseJson(r);
+  ASSERT_EQ(out["processes"].size(), 1u);
+  const json& proc = out["processes"][0];
+  EXPECT_EQ(proc["pid"], p.pid());
+  EXPECT_EQ(proc["state"], "Z");
+  EXPECT_TRUE(proc["eligible"].get<bool>());
+  EXPECT_GE(proc["rss_anon_kb"].get<int64_t>(), 20 * 1024);
+  EXPECT_EQ(proc["oom_score"], proc["kernel_oom_score"]);
+  EXPECT_GT(proc["kernel_oom_score"].get<int64_t>(), 0);
 }
 
 TEST_F(RankLiveTest, MemcgRankingPredictsTheProcessTheKernelKills) {

@@ -23,8 +23,10 @@
 //   --cgroup-procs PATH     write "0\n" to PATH (a cgroup.procs file) before anything else
 //   --ready-fd N            write "R" to fd N once everything is in place, then close it
 //   --threads N             run N threads in total (N-1 extra ones that sleep)
+//   --leader-exit           after ready, the main thread exits (pthread_exit); needs --threads 2+
 //   --unconfined            allow more than 256 MiB outside a memory-limited cgroup
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -67,6 +69,7 @@ struct Options {
   std::optional<int> ready_fd;
   uint64_t threads = 1;
   bool unconfined = false;
+  bool leader_exit = false;  // the main thread exits after ready; the other threads live on
 };
 
 // A buffer of non-zero bytes for write(); static so it adds only a few pages of RssAnon.
@@ -202,8 +205,8 @@ Options parseArgs(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
-    if (flag == "--unconfined") {
-      o.unconfined = true;
+    if (flag == "--unconfined" || flag == "--leader-exit") {
+      (flag == "--unconfined" ? o.unconfined : o.leader_exit) = true;
       continue;
     }
     if (i + 1 >= argc) die(kUsage, std::string(flag) + ": missing value (or unknown option)");
@@ -211,6 +214,7 @@ Options parseArgs(int argc, char** argv) {
     ++i;
   }
   if (o.threads == 0 || o.threads > 1000) die(kUsage, "--threads: must be 1..1000");
+  if (o.leader_exit && o.threads < 2) die(kUsage, "--leader-exit needs --threads 2 or more");
   return o;
 }
 
@@ -396,5 +400,8 @@ int main(int argc, char** argv) {
   }
   startThreads(o.threads);
   if (o.ready_fd) reportReady(*o.ready_fd);
+  // A zombie leader with live threads: /proc/PID/status shows no memory for it, but the
+  // kernel's find_lock_task_mm() finds the mm through the other threads.
+  if (o.leader_exit) pthread_exit(nullptr);
   sleepForever();
 }

@@ -119,7 +119,10 @@ int runRank(const RankOptions& o) {
   }
   const std::optional<std::string> cgroup =
       o.cgroup.empty() ? std::nullopt : std::optional(o.cgroup);
-  auto view = buildRankingView(*proc, o.roots, cgroup, o.formula, sys::kFieldsAll);
+  // Text output needs no start time, cmdline or cgroup: stat only where ties need it.
+  const unsigned fields =
+      o.json ? sys::kFieldsAll : sys::kFieldStatus | sys::kFieldAdj | sys::kFieldKernelScore;
+  auto view = buildRankingView(*proc, o.roots, cgroup, o.formula, fields);
   if (!view) {
     std::cerr << "oomkit rank: " << view.error().message << '\n';
     return kExitBadInput;

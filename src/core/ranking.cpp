@@ -99,6 +99,22 @@ std::vector<size_t> topCandidates(std::span<const Process> processes, const Rank
   return top;
 }
 
+std::vector<size_t> tiedProcesses(std::span<const Process> processes, const RankParams& params) {
+  std::unordered_map<int64_t, size_t> count_by_points;
+  std::vector<std::optional<int64_t>> points(processes.size());
+  for (size_t i = 0; i < processes.size(); ++i) {
+    const Badness badness = computeBadness(processes[i], params.scale, params.formula);
+    if (!badness.eligible()) continue;
+    points[i] = badness.points;
+    ++count_by_points[badness.points];
+  }
+  std::vector<size_t> tied;
+  for (size_t i = 0; i < processes.size(); ++i) {
+    if (points[i] && count_by_points[*points[i]] > 1) tied.push_back(i);
+  }
+  return tied;
+}
+
 std::optional<int32_t> highestAdjBelow(const Process& process, int64_t rival_points, bool wins_ties,
                                        const RankParams& params) {
   // Badness never decreases as adj grows, in every formula: binary-search the boundary.

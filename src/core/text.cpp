@@ -162,14 +162,15 @@ std::string_view nextToken(std::string_view& s) {
   return token;
 }
 
-std::string escapeBytes(std::string_view bytes) {
+std::string escapeBytes(std::string_view bytes, BackslashEscape backslash) {
+  const bool escape_backslash = backslash == BackslashEscape::kEscape;
   std::string out;
   out.reserve(bytes.size());
   size_t i = 0;
   while (i < bytes.size()) {
     const auto byte = static_cast<unsigned char>(bytes[i]);
     if (byte < 0x80) {
-      if (byte < 0x20 || byte == 0x7f || byte == '\\') {
+      if (byte < 0x20 || byte == 0x7f || (byte == '\\' && escape_backslash)) {
         appendHexEscape(out, byte);
       } else {
         out += static_cast<char>(byte);
@@ -216,6 +217,20 @@ std::string unescapeKernelString(std::string_view s) {
     }
   }
   return out;
+}
+
+std::optional<uint64_t> findKeyedValue(std::string_view text, std::string_view key) {
+  std::optional<uint64_t> value;
+  bool found = false;
+  forEachLine(text, [&](std::string_view line) {
+    if (found || line.size() <= key.size() || line.substr(0, key.size()) != key ||
+        line[key.size()] != ' ') {
+      return;
+    }
+    found = true;
+    value = parseU64(trim(line.substr(key.size() + 1)));
+  });
+  return value;
 }
 
 }  // namespace oomkit::core

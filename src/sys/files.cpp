@@ -96,6 +96,34 @@ Result<std::vector<std::string>> listDirectory(const std::string& path) {
   return names;
 }
 
+Status forEachLineOfFd(int fd, std::string_view display_path,
+                       const std::function<void(std::string_view)>& on_line) {
+  constexpr size_t kChunk = 1 << 20;
+  std::string pending;  // a line cut by the chunk boundary
+  std::string chunk(kChunk, '\0');
+  for (;;) {
+    const ssize_t n = ::read(fd, chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Unexpected(systemError(display_path, errno));
+    if (n == 0) break;
+    std::string_view data(chunk.data(), static_cast<size_t>(n));
+    size_t nl;
+    while ((nl = data.find('\n')) != std::string_view::npos) {
+      if (pending.empty()) {
+        on_line(data.substr(0, nl));
+      } else {
+        pending.append(data.substr(0, nl));
+        on_line(pending);
+        pending.clear();
+      }
+      data.remove_prefix(nl + 1);
+    }
+    pending.append(data);
+  }
+  if (!pending.empty()) on_line(pending);
+  return Ok{};
+}
+
 bool pathExists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;

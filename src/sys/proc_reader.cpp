@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <utility>
 
 #include "oomkit/core/text.h"
@@ -14,21 +16,7 @@ namespace oomkit::sys {
 namespace {
 
 constexpr size_t kMaxProblems = 32;
-
-// An fd that closes itself.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+constexpr size_t kInitialBuffer = 16384;  // status is ~1.5 KiB; cmdline may be longer
 
 std::optional<int32_t> pidFromName(std::string_view name) {
   const auto value = core::parseU64(name);
@@ -86,10 +74,6 @@ ProcReader::~ProcReader() {
   if (dirfd_ >= 0) ::close(dirfd_);
 }
 
-Status ProcReader::readInto(int dirfd, const char* name, std::string_view display) {
-  return readFileAt(dirfd, name, buffer_, display);
-}
-
 Result<std::vector<int32_t>> ProcReader::listPids() {
   const int fd = ::openat(dirfd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Unexpected(systemError(root_, errno));
@@ -107,76 +91,127 @@ Result<std::vector<int32_t>> ProcReader::listPids() {
   return pids;
 }
 
-Result<core::Process> ProcReader::readProcess(int32_t pid, unsigned fields) {
-  const std::string pid_name = std::to_string(pid);
-  const Fd pid_dir(::openat(dirfd_, pid_name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  display_ = root_ + "/" + pid_name + "/";
-  if (pid_dir.get() < 0) return Unexpected(systemError(display_, errno));
+// Reads <root>/<pid>/<name> into buffer_ and returns a view of it. One openat() with a path
+// relative to the proc root (cheaper than a directory fd per process), and one read() in the
+// usual case: procfs files are generated whole into the seq_file buffer, so a read that
+// returns less than asked for has returned everything.
+Result<std::string_view> ProcReader::readPidFile(int32_t pid, std::string_view name) {
+  char path[96];
+  const auto [end, ec] = std::to_chars(path, path + 16, pid);
+  if (ec != std::errc{} || name.size() + 2 > sizeof(path) - 16) {
+    return makeError(Errc::kInvalidArgument, "bad pid file name");
+  }
+  char* p = end;
+  *p++ = '/';
+  p = std::copy(name.begin(), name.end(), p);
+  *p = '\0';
+  const int fd = ::openat(dirfd_, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Unexpected(systemError(root_ + "/" + path, errno));
+  if (buffer_.size() < kInitialBuffer) buffer_.resize(kInitialBuffer);
+  size_t used = 0;
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer_.data() + used, buffer_.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return Unexpected(systemError(root_ + "/" + path, err));
+    }
+    used += static_cast<size_t>(n);
+    if (n == 0 || used < buffer_.size()) break;
+    buffer_.resize(buffer_.size() * 2);  // a long cmdline: grow and read on
+  }
+  ::close(fd);
+  return std::string_view(buffer_.data(), used);
+}
 
+template <typename Parse>
+auto ProcReader::readParsed(int32_t pid, std::string_view name, Parse parse)
+    -> decltype(parse(std::string_view{})) {
+  auto text = readPidFile(pid, name);
+  if (!text) return Unexpected(text.error());
+  auto parsed = parse(*text);
+  if (!parsed) {
+    return Unexpected(
+        parsed.error().wrap(root_ + "/" + std::to_string(pid) + "/" + std::string(name)));
+  }
+  return parsed;
+}
+
+Result<core::Process> ProcReader::readProcess(int32_t pid, unsigned fields) {
   std::optional<core::ProcStat> stat;
   if (fields & kFieldStat) {
-    if (auto s = readInto(pid_dir.get(), "stat", display_ + "stat"); !s)
-      return Unexpected(s.error());
-    auto parsed = core::parseProcStat(buffer_);
-    if (!parsed) return Unexpected(parsed.error().wrap(display_ + "stat"));
+    auto parsed = readParsed(pid, "stat", core::parseProcStat);
+    if (!parsed) return Unexpected(parsed.error());
     stat = std::move(*parsed);
   }
-  if (auto s = readInto(pid_dir.get(), "status", display_ + "status"); !s) {
-    return Unexpected(s.error());
+  auto status = readParsed(pid, "status", core::parseProcStatus);
+  if (!status) return Unexpected(status.error());
+  auto adj = readParsed(pid, "oom_score_adj", core::parseOomScoreAdj);
+  if (!adj) return Unexpected(adj.error());
+  // A pid reused between two reads would show as another tgid in status.
+  if (status->tgid != pid || (stat && stat->pid != pid)) {
+    return makeError(Errc::kNotFound, "pid " + std::to_string(pid) + " was reused mid-read");
   }
-  auto status = core::parseProcStatus(buffer_);
-  if (!status) return Unexpected(status.error().wrap(display_ + "status"));
-  if (auto s = readInto(pid_dir.get(), "oom_score_adj", display_ + "oom_score_adj"); !s) {
-    return Unexpected(s.error());
-  }
-  auto adj = core::parseOomScoreAdj(buffer_);
-  if (!adj) return Unexpected(adj.error().wrap(display_ + "oom_score_adj"));
 
   core::Process process = stat ? core::buildProcess(*stat, *status, *adj)
                                : core::buildProcess(core::ProcStat{}, *status, *adj);
   if (!stat) fillFromStatus(pid, *status, process);
-  if (!process.has_mm && status->threads > 1) {
-    if (auto s = fillFromLiveThread(pid_dir.get(), process); !s) return Unexpected(s.error());
-  }
-  readOptionalFields(pid_dir.get(), fields, process);
+  if (!process.has_mm && status->threads > 1) fillFromLiveThread(process);
+  readOptionalFields(fields, process);
   return process;
 }
 
 // A thread group whose leader has exited still has an mm in its other threads, and the
 // kernel's find_lock_task_mm() finds it there; /proc/PID/status of the zombie leader shows
 // no memory. Read the first live thread's status, as the kernel would.
-Status ProcReader::fillFromLiveThread(int pid_dirfd, core::Process& process) {
-  const Fd task_dir(::openat(pid_dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (task_dir.get() < 0) return Ok{};  // gone or unreadable: keep "no memory"
-  DIR* dir = ::fdopendir(::dup(task_dir.get()));
-  if (dir == nullptr) return Ok{};
-  std::vector<int32_t> tids;
-  while (const dirent* entry = ::readdir(dir)) {
-    if (auto tid = pidFromName(entry->d_name); tid && *tid != process.pid) tids.push_back(*tid);
-  }
-  ::closedir(dir);
+void ProcReader::fillFromLiveThread(core::Process& process) {
+  auto tids = listTids(process.pid);
   for (const int32_t tid : tids) {
-    const std::string name = std::to_string(tid) + "/status";
-    if (!readInto(task_dir.get(), name.c_str(), display_ + "task/" + name)) continue;
-    auto status = core::parseProcStatus(buffer_);
+    if (tid == process.pid) continue;
+    auto status =
+        readParsed(process.pid, "task/" + std::to_string(tid) + "/status", core::parseProcStatus);
     if (!status || !status->has_mm) continue;
     const core::Process thread = core::buildProcess(core::ProcStat{}, *status, 0);
     process.has_mm = true;
     process.memory = thread.memory;
-    return Ok{};
+    return;
   }
-  return Ok{};
 }
 
-void ProcReader::readOptionalFields(int pid_dirfd, unsigned fields, core::Process& process) {
-  if ((fields & kFieldKernelScore) && readInto(pid_dirfd, "oom_score", display_ + "oom_score")) {
-    if (auto score = core::parseOomScore(buffer_)) process.kernel_oom_score = *score;
+std::vector<int32_t> ProcReader::listTids(int32_t pid) {
+  std::vector<int32_t> tids;
+  const std::string task_dir = std::to_string(pid) + "/task";
+  const int fd = ::openat(dirfd_, task_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return tids;
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    ::close(fd);
+    return tids;
   }
-  if ((fields & kFieldCmdline) && readInto(pid_dirfd, "cmdline", display_ + "cmdline")) {
-    process.cmdline = core::cmdlineFromProc(buffer_);
+  while (const dirent* entry = ::readdir(dir)) {
+    if (auto tid = pidFromName(entry->d_name)) tids.push_back(*tid);
   }
-  if ((fields & kFieldCgroup) && readInto(pid_dirfd, "cgroup", display_ + "cgroup")) {
-    if (auto lines = core::parseProcCgroup(buffer_)) {
+  ::closedir(dir);
+  return tids;
+}
+
+Result<int64_t> ProcReader::readKernelOomScore(int32_t pid) {
+  return readParsed(pid, "oom_score", core::parseOomScore);
+}
+
+void ProcReader::readOptionalFields(unsigned fields, core::Process& process) {
+  const int32_t pid = process.pid;
+  if (fields & kFieldKernelScore) {
+    if (auto score = readParsed(pid, "oom_score", core::parseOomScore)) {
+      process.kernel_oom_score = *score;
+    }
+  }
+  if (fields & kFieldCmdline) {
+    if (auto raw = readPidFile(pid, "cmdline")) process.cmdline = core::cmdlineFromProc(*raw);
+  }
+  if (fields & kFieldCgroup) {
+    if (auto lines = readParsed(pid, "cgroup", core::parseProcCgroup)) {
       auto path = core::v1MemoryCgroupPath(*lines);
       if (!path) path = core::v2CgroupPath(*lines);
       if (path) process.memcg_path = std::move(*path);

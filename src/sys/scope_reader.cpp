@@ -57,6 +57,19 @@ void readMembers(ProcReader& proc, const MemoryHierarchy& h, const std::vector<s
   view.counters.captured = view.processes.size();
 }
 
+// Without stat for everyone, the walk order (start time) is read only where it matters: for
+// processes whose badness ties with another's. Identity fields come from stat there.
+void readWalkOrderOfTies(ProcReader& proc, ScopeView& view) {
+  for (const size_t i : core::tiedProcesses(view.processes, view.params)) {
+    core::Process& p = view.processes[i];
+    auto full = proc.readProcess(p.pid, kFieldsExact);
+    if (!full) continue;  // exited: its place no longer matters
+    p.start_time_ticks = full->start_time_ticks;
+    p.flags = full->flags;
+    p.comm = std::move(full->comm);
+  }
+}
+
 Status gatherMemcg(ProcReader& proc, const ScopeRequest& request, ScopeView& view,
                    int32_t swappiness) {
   auto hierarchy = findMemoryHierarchy(proc, request.cgroup_roots);
@@ -81,6 +94,7 @@ Status gatherMemcg(ProcReader& proc, const ScopeRequest& request, ScopeView& vie
   auto preorder = listSubtreePreorder(*hierarchy, scope->oom_path);
   if (!preorder) return Unexpected(preorder.error());
   readMembers(proc, *hierarchy, *preorder, request.fields, view);
+  if (!(request.fields & kFieldStat)) readWalkOrderOfTies(proc, view);
   core::sortInWalkOrder(view.processes, *preorder);
   return Ok{};
 }
@@ -91,6 +105,7 @@ Status gatherGlobal(ProcReader& proc, unsigned fields, ScopeView& view) {
   view.processes = std::move(snap->processes);
   view.counters = std::move(snap->counters);
   view.params.scale.totalpages = view.machine.global_totalpages;
+  if (!(fields & kFieldStat)) readWalkOrderOfTies(proc, view);
   core::sortInWalkOrder(view.processes);
   return Ok{};
 }

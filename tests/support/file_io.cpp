@@ -18,16 +18,4 @@ std::optional<uint64_t> parseUint(std::string_view text) {
   return core::parseU64(core::trim(text));
 }
 
-std::optional<uint64_t> keyedValue(std::string_view text, std::string_view key) {
-  std::optional<uint64_t> value;
-  core::forEachLine(text, [&](std::string_view line) {
-    if (value || line.size() <= key.size() || line.substr(0, key.size()) != key ||
-        line[key.size()] != ' ') {
-      return;
-    }
-    value = parseUint(line.substr(key.size() + 1));
-  });
-  return value;
-}
-
 }  // namespace oomkit::test

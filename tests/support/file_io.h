@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "oomkit/core/text.h"
 #include "oomkit/result.h"
 #include "oomkit/sys/files.h"
 
@@ -25,8 +26,8 @@ inline bool fileExists(const std::string& path) {
 std::vector<std::string> splitLines(std::string_view text);
 // A decimal number, allowing surrounding whitespace ("123\n"); nullopt if anything else.
 std::optional<uint64_t> parseUint(std::string_view text);
-// The number after `key` in a file of "key N" lines, if present and numeric.
-std::optional<uint64_t> keyedValue(std::string_view text, std::string_view key);
+// "key N" files (memory.oom_control, memory.events): the library's parser.
+using core::findKeyedValue;
 // The error for a failed system call on `path`: Errc from errno, message "what path: strerror".
 Error sysError(std::string_view what, const std::string& path, int err);
 

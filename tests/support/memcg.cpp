@@ -330,7 +330,7 @@ Result<uint64_t> TestMemcg::oomKillCount() const {
   std::string name = version_ == CgroupVersion::kV1 ? "memory.oom_control" : "memory.events";
   auto text = readFile(file(name));
   if (!text) return Unexpected(text.error());
-  auto count = keyedValue(*text, "oom_kill");
+  auto count = findKeyedValue(*text, "oom_kill");
   if (!count) return makeError(Errc::kParse, "no oom_kill line in " + file(name));
   return *count;
 }
@@ -350,7 +350,7 @@ Result<bool> TestMemcg::underOom() const {
   }
   auto text = readFile(file("memory.oom_control"));
   if (!text) return Unexpected(text.error());
-  auto under = keyedValue(*text, "under_oom");
+  auto under = findKeyedValue(*text, "under_oom");
   if (!under) return makeError(Errc::kParse, "no under_oom line in " + file("memory.oom_control"));
   return *under != 0;
 }

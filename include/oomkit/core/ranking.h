@@ -56,6 +56,10 @@ std::optional<size_t> selectVictim(std::span<const Process> processes, const Ran
 // walk order matters to selectVictim(). Lets a scan read identity (stat) for these alone.
 std::vector<size_t> topCandidates(std::span<const Process> processes, const RankParams& params);
 
+// Indices of the eligible processes whose badness equals another eligible process's: the only
+// ones whose walk order (start time) changes the ranking.
+std::vector<size_t> tiedProcesses(std::span<const Process> processes, const RankParams& params);
+
 // The highest oom_score_adj (in -999..1000) at which `process` would no longer be chosen
 // before a rival of `rival_points` badness; nullopt when none is low enough (only -1000,
 // which makes it ineligible, protects it). `wins_ties` says whether the process would win a

@@ -50,6 +50,10 @@ Result<std::vector<T>> parseEachLine(std::string_view text, std::string_view wha
   return out;
 }
 
+// The number after `key` in text made of "key value" lines (/proc/vmstat, memory.events,
+// memory.oom_control); nullopt when the key is absent or its value is not a number.
+std::optional<uint64_t> findKeyedValue(std::string_view text, std::string_view key);
+
 // Strips spaces, tabs and newlines from both ends.
 std::string_view trim(std::string_view s);
 
@@ -76,7 +80,11 @@ std::string_view nextToken(std::string_view& s);
 // and each byte of an invalid sequence, each ASCII control byte and the backslash itself
 // become the four characters "\xNN" — the kernel's own /dev/kmsg convention, so a name reads
 // the same here as in the kernel log and the original bytes can be recovered.
-std::string escapeBytes(std::string_view bytes);
+// kKeep leaves backslashes alone, for text that is already in that convention (lines from a
+// kernel log, whose "\xNN" escapes must not be escaped a second time).
+enum class BackslashEscape { kEscape, kKeep };
+std::string escapeBytes(std::string_view bytes,
+                        BackslashEscape backslash = BackslashEscape::kEscape);
 
 // `bytes` for an error message: escapeBytes() of at most the first 64 bytes, in single quotes,
 // with "..." after the quote when cut. Bounds the size of messages built from hostile input.

@@ -6,6 +6,7 @@
 // EACCES/EPERM → kPermissionDenied, anything else → kIo. Thread-safe (no shared state).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,12 @@ Status writeFile(const std::string& path, std::string_view text);
 
 // The names in a directory, without "." and "..".
 Result<std::vector<std::string>> listDirectory(const std::string& path);
+
+// Reads `fd` to its end in large chunks and calls `on_line` with each line, without its '\n'
+// (the last line may lack one). For logs of any size: memory stays bounded by the longest
+// line. `display_path` names the input in errors.
+Status forEachLineOfFd(int fd, std::string_view display_path,
+                       const std::function<void(std::string_view)>& on_line);
 
 // True iff `path` exists (any file type).
 bool pathExists(const std::string& path);

@@ -1,10 +1,10 @@
 // oomkit/sys/proc_reader.h — the process snapshot: what victim selection needs, read from
 // a procfs mounted at any root (--proc-root), fast and race-aware.
 //
-// Each process is read through a file descriptor of its /proc/PID directory, so every file
-// comes from the same process even if the pid is reused mid-read (a dead process's
-// directory returns ESRCH, never another process's data). Processes that vanish and files
-// that cannot be read are normal: they are skipped and counted in ScanCounters, never an
+// Each file is opened relative to the proc root ("1234/status"): the cheapest way the kernel
+// offers (docs/benchmarks.md). A pid reused between two reads of one process would show as a
+// different Tgid/pid inside the files and is then treated as vanished. Processes that vanish and
+// files that cannot be read are normal: they are skipped and counted in ScanCounters, never an
 // error for the whole scan. Not thread-safe: one reader per thread (it reuses a buffer).
 #pragma once
 
@@ -64,6 +64,8 @@ class ProcReader {
   // One process. Errc::kNotFound when it exited; kPermissionDenied / kParse when a required
   // file could not be read or parsed. Optional fields that fail are left empty.
   Result<core::Process> readProcess(int32_t pid, unsigned fields);
+  // /proc/PID/oom_score alone (the kernel's own score, for pre-filtering).
+  Result<int64_t> readKernelOomScore(int32_t pid);
   // Every process; fails only when the proc root itself cannot be listed.
   Result<ProcessSnapshot> snapshot(unsigned fields);
 
@@ -76,14 +78,17 @@ class ProcReader {
 
  private:
   ProcReader(std::string root, int dirfd) : root_(std::move(root)), dirfd_(dirfd) {}
-  Status readInto(int dirfd, const char* name, std::string_view display);
-  Status fillFromLiveThread(int pid_dirfd, core::Process& process);
-  void readOptionalFields(int pid_dirfd, unsigned fields, core::Process& process);
+  Result<std::string_view> readPidFile(int32_t pid, std::string_view name);
+  template <typename Parse>
+  auto readParsed(int32_t pid, std::string_view name, Parse parse)
+      -> decltype(parse(std::string_view{}));
+  void fillFromLiveThread(core::Process& process);
+  std::vector<int32_t> listTids(int32_t pid);
+  void readOptionalFields(unsigned fields, core::Process& process);
 
   std::string root_;
   int dirfd_ = -1;
-  std::string buffer_;
-  std::string display_;
+  std::string buffer_;  // reused for every file: no allocation per read on a scan
 };
 
 }  // namespace oomkit::sys

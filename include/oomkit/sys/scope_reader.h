@@ -22,6 +22,8 @@ struct ScopeRequest {
   std::optional<std::string> cgroup;      // as /proc/PID/cgroup shows it; none = global
   std::optional<core::Formula> formula;   // none = the running kernel's
   std::vector<std::string> cgroup_roots;  // --cgroup-root; empty = from mountinfo
+  // Without kFieldStat, stat (start time, for the walk order) is read only for processes
+  // whose badness ties with another's: the cheapest exact ranking.
   unsigned fields = kFieldsAll;
 };
 

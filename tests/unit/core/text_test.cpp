@@ -384,3 +384,33 @@ TEST(UnescapeKernelStringTest, KeepsBackslashesThatStartNoEscape) {
 
 }  // namespace
 }  // namespace oomkit::core
+
+namespace oomkit::core {
+namespace {
+
+TEST(FindKeyedValueTest, ReadsTheNumberAfterAnExactKey) {
+  const std::string_view oom_control = "oom_kill_disable 0\nunder_oom 1\noom_kill 7\n";
+  const std::string_view vmstat = "nr_free_pages 100\noom_kill_x 5\noom_kill 3";
+
+  EXPECT_EQ(findKeyedValue(oom_control, "oom_kill"), 7u);
+  EXPECT_EQ(findKeyedValue(oom_control, "under_oom"), 1u);
+  EXPECT_EQ(findKeyedValue(vmstat, "oom_kill"), 3u);  // not the "oom_kill_x" prefix
+  EXPECT_EQ(findKeyedValue(vmstat, "missing"), std::nullopt);
+  EXPECT_EQ(findKeyedValue("oom_kill many\n", "oom_kill"), std::nullopt);
+  EXPECT_EQ(findKeyedValue("", "oom_kill"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace oomkit::core
+
+namespace oomkit::core {
+namespace {
+
+TEST(EscapeBytesTest, KeepModeLeavesLogEscapesAlone) {
+  EXPECT_EQ(escapeBytes("a\\xffb", BackslashEscape::kKeep), "a\\xffb");
+  EXPECT_EQ(escapeBytes("a\\xffb"), "a\\x5cxffb");
+  EXPECT_EQ(escapeBytes("\xff\n", BackslashEscape::kKeep), "\\xff\\x0a");
+}
+
+}  // namespace
+}  // namespace oomkit::core

@@ -14,7 +14,8 @@ RUN_ARGS     ?= rank --top 15
 # measured against in `make bench`: while installing, a temporary policy-rc.d keeps its
 # service from starting on the machine.
 PACKAGES := cmake make g++ pkg-config libcli11-dev libfmt-dev nlohmann-json3-dev \
-            libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev earlyoom
+            libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev earlyoom \
+            clang libclang-rt-14-dev
 
 .PHONY: all deps build run test bench asan tsan format clean
 

@@ -26,5 +26,7 @@ void addRootOptions(CLI::App& command, RootOptions& roots);
 using CommandRunner = std::function<int()>;
 void addRankCommand(CLI::App& app, CommandRunner& run);
 void addExplainCommand(CLI::App& app, CommandRunner& run);
+void addParseCommand(CLI::App& app, CommandRunner& run);
+void addWatchCommand(CLI::App& app, CommandRunner& run);
 
 }  // namespace oomkit::cli

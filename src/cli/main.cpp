@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   cli::CommandRunner run;
   cli::addRankCommand(app, run);
   cli::addExplainCommand(app, run);
+  cli::addParseCommand(app, run);
+  cli::addWatchCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -48,7 +48,8 @@ Result<std::optional<std::string>> KmsgReader::next() {
   buffer_.resize(kRecordBuffer);
   for (;;) {
     const ssize_t n = ::read(fd_, buffer_.data(), buffer_.size());
-    if (n >= 0) {
+    if (n == 0) return std::optional<std::string>();  // a plain file (replay, tests) at its end
+    if (n > 0) {
       std::string_view record(buffer_.data(), static_cast<size_t>(n));
       const size_t nl = record.find('\n');
       return std::optional<std::string>(std::string(record.substr(0, nl)));

@@ -1,0 +1,21 @@
+// cli/report_json.h — the --json shape of a kernel OOM report (`oomkit parse`, `oomkit watch`;
+// documented in docs/json.md) and its human rendering.
+//
+// Strings from the log go through core::escapeBytes with backslashes kept: log text is already
+// in the kernel's "\xNN" convention, and anything still invalid becomes "\xNN" too.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "oomkit/core/oom_report.h"
+
+namespace oomkit::cli {
+
+nlohmann::json reportToJson(const core::OomReport& report);
+
+// One block of text: when, invoker, scope, constraint, the victim and its memory, whether the
+// reaper reaped it, and the top `top_tasks` rows of the task table by the kernel's badness.
+std::string reportToText(const core::OomReport& report, size_t top_tasks);
+
+}  // namespace oomkit::cli

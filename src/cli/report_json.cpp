@@ -148,12 +148,23 @@ std::string tasksText(const core::OomReport& r, size_t top) {
 // NOTE: field names are part of the external format (docs/json.md); do not rename.
 json reportToJson(const core::OomReport& r) {
   json tasks = json::array();
-  for (const auto& t : r.tasks)
-    tasks.push_back(taskJson(t));
+  for (const auto& t : r.tasks) tasks.push_back(taskJson(t));
+  json group_killed = json::array();
+  for (const auto& v : r.group_killed) group_killed.push_back(victimJson(v));
+  // A kill whose header was rate-limited has no trigger line at all: null, not zeros.
+  const bool has_trigger = !r.trigger.comm.empty() || !r.trigger.gfp_mask.empty();
   return {{"kernel_version", textOrNull(r.kernel_version)},
           {"timestamp", textOrNull(r.timestamp)},
           {"host", textOrNull(r.host)},
-          {"trigger", triggerJson(r.trigger)},
+          {"trigger", has_trigger ? triggerJson(r.trigger) : json(nullptr)},
+          {"task_memcg", textOrNull(r.task_memcg)},
+          {"nodemask", textOrNull(r.nodemask)},
+          {"cpuset", textOrNull(r.cpuset)},
+          {"mems_allowed", textOrNull(r.mems_allowed)},
+          {"oom_group", textOrNull(r.oom_group)},
+          {"group_killed", group_killed},
+          {"no_killable", r.no_killable},
+          {"panic", textOrNull(r.panic)},
           {"scope", r.memcg ? "memcg" : "global"},
           {"manual", r.manual},
           {"constraint", textOrNull(r.constraint)},

@@ -138,7 +138,9 @@ void OomReportMachine::onKillDecision(std::string_view text, const LogLine& log)
 void OomReportMachine::onKilled(std::string_view text, const LogLine& log) {
   auto parsed = oom_lines::parseKilledLine(text);
   if (!parsed) return;
-  if (phase_ == Phase::kPending && current_.oom_group) {
+  // Only a report that already has its victim collects group kills: the kernel prints the
+  // victim's own "Killed process" line before the oom.group line (oom_kill_process()).
+  if (phase_ == Phase::kPending && current_.oom_group && current_.victim) {
     if (current_.group_killed.size() < oom_lines::kMaxTasks) {
       current_.group_killed.push_back(std::move(parsed->victim));
     }

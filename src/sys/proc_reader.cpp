@@ -196,6 +196,10 @@ std::vector<int32_t> ProcReader::listTids(int32_t pid) {
   return tids;
 }
 
+Result<core::ProcStat> ProcReader::readStat(int32_t pid) {
+  return readParsed(pid, "stat", core::parseProcStat);
+}
+
 Result<int64_t> ProcReader::readKernelOomScore(int32_t pid) {
   return readParsed(pid, "oom_score", core::parseOomScore);
 }

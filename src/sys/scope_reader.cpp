@@ -62,11 +62,11 @@ void readMembers(ProcReader& proc, const MemoryHierarchy& h, const std::vector<s
 void readWalkOrderOfTies(ProcReader& proc, ScopeView& view) {
   for (const size_t i : core::tiedProcesses(view.processes, view.params)) {
     core::Process& p = view.processes[i];
-    auto full = proc.readProcess(p.pid, kFieldsExact);
-    if (!full) continue;  // exited: its place no longer matters
-    p.start_time_ticks = full->start_time_ticks;
-    p.flags = full->flags;
-    p.comm = std::move(full->comm);
+    auto stat = proc.readStat(p.pid);
+    if (!stat || stat->pid != p.pid) continue;  // exited: its place no longer matters
+    p.start_time_ticks = stat->start_time_ticks;
+    p.flags = stat->flags;
+    p.comm = std::move(stat->comm);
   }
 }
 

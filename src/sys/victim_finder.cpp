@@ -4,17 +4,35 @@ namespace oomkit::sys {
 namespace {
 
 // Above this share of all processes in the top oom_score group, the pre-filter reads more
-// than a plain scan would; the next scan then goes plain (and tries the filter again after).
+// than a plain scan would; the next scan then goes plain, and goes on plain until a plain
+// scan predicts (from the badness it computed) that the group has become small again.
 constexpr double kPrefilterMaxShare = 0.5;
+
+// The share of processes whose oom_score (predicted from their badness, as the kernel
+// computes it) equals the highest: what the pre-filter would have to read.
+double topScoreShare(const std::vector<core::Process>& processes, const core::RankParams& params) {
+  if (processes.empty()) return 0;
+  const core::BadnessScale global{params.global_totalpages, params.scale.page_size_kb};
+  int64_t top = -1;
+  size_t count = 0;
+  for (const auto& p : processes) {
+    const int64_t score = core::oomScore(core::computeBadness(p, global, params.formula),
+                                         params.global_totalpages, params.formula);
+    if (score > top) {
+      top = score;
+      count = 0;
+    }
+    if (score == top) ++count;
+  }
+  return static_cast<double>(count) / static_cast<double>(processes.size());
+}
 
 }  // namespace
 
 Result<VictimChoice> VictimFinder::findGlobal(const core::RankParams& params) {
   if (strategy_ == Strategy::kPrefilter) return prefiltered(params);
   if (strategy_ == Strategy::kPlain) return plain(params);
-  if (use_prefilter_) return prefiltered(params);
-  use_prefilter_ = true;
-  return plain(params);
+  return use_prefilter_ ? prefiltered(params) : plain(params);
 }
 
 Result<VictimChoice> VictimFinder::prefiltered(const core::RankParams& params) {
@@ -51,6 +69,9 @@ Result<VictimChoice> VictimFinder::plain(const core::RankParams& params) {
   VictimChoice choice;
   choice.listed = snap->counters.listed;
   choice.status_reads = snap->processes.size();
+  // The plain scan knows every badness: predict how big the top oom_score group is, and so
+  // whether the pre-filter would pay off next time, without reading anything more.
+  use_prefilter_ = topScoreShare(snap->processes, params) <= kPrefilterMaxShare;
   chooseAmong(std::move(snap->processes), params, choice);
   return choice;
 }

@@ -64,6 +64,8 @@ class ProcReader {
   // One process. Errc::kNotFound when it exited; kPermissionDenied / kParse when a required
   // file could not be read or parsed. Optional fields that fail are left empty.
   Result<core::Process> readProcess(int32_t pid, unsigned fields);
+  // /proc/PID/stat alone (identity and walk order for processes already read without it).
+  Result<core::ProcStat> readStat(int32_t pid);
   // /proc/PID/oom_score alone (the kernel's own score, for pre-filtering).
   Result<int64_t> readKernelOomScore(int32_t pid);
   // Every process; fails only when the proc root itself cannot be listed.

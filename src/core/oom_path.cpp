@@ -1,0 +1,123 @@
+#include "oomkit/core/oom_path.h"
+
+#include <string>
+
+namespace oomkit::core {
+namespace {
+
+std::string mib(uint64_t bytes) {
+  return std::to_string(bytes / (1024 * 1024)) + " MiB";
+}
+
+Decision decide(Action action, std::string reason) {
+  return {action, std::move(reason)};
+}
+
+}  // namespace
+
+std::string_view panicActionName(PanicAction action) {
+  switch (action) {
+    case PanicAction::kLog:
+      return "log";
+    case PanicAction::kReboot:
+      return "reboot";
+    case PanicAction::kCrash:
+      return "crash";
+    case PanicAction::kExec:
+      return "exec";
+  }
+  return "log";
+}
+
+std::string_view stepName(Step step) {
+  switch (step) {
+    case Step::kNotifierChain:
+      return "notifier_chain";
+    case Step::kRecheck:
+      return "recheck";
+    case Step::kPendingVictim:
+      return "pending_victim";
+    case Step::kPanicOnOom:
+      return "panic_on_oom";
+    case Step::kAllocatingTask:
+      return "allocating_task";
+    case Step::kSelect:
+      return "select";
+    case Step::kNoVictim:
+      return "no_victim";
+  }
+  return "unknown";
+}
+
+std::string_view actionName(Action action) {
+  switch (action) {
+    case Action::kNone:
+      return "none";
+    case Action::kHandled:
+      return "handled";
+    case Action::kWait:
+      return "wait";
+    case Action::kPanic:
+      return "panic";
+    case Action::kKill:
+      return "kill";
+  }
+  return "none";
+}
+
+std::optional<Decision> afterNotifierChain(const ChainOutcome& chain) {
+  if (chain.stopped) {
+    return decide(Action::kHandled, "a handler stopped the chain (result " +
+                                        std::to_string(chain.last_result) + ") after freeing " +
+                                        mib(chain.freed_bytes));
+  }
+  return std::nullopt;
+}
+
+std::optional<Decision> afterRecheck(uint64_t freed_bytes, const std::optional<ScopeMemory>& now,
+                                     bool manual) {
+  if (freed_bytes == 0 || manual || !now) return std::nullopt;
+  if (now->available_bytes > now->high_watermark_bytes) {
+    return decide(Action::kNone, "handlers freed " + mib(freed_bytes) + "; available " +
+                                     mib(now->available_bytes) + " is above the high watermark " +
+                                     mib(now->high_watermark_bytes));
+  }
+  return std::nullopt;
+}
+
+std::optional<Decision> afterPendingVictim(const std::optional<PendingVictim>& pending, Seconds now,
+                                           Seconds reap_timeout, bool manual) {
+  if (!pending || manual) return std::nullopt;
+  const Seconds waited = now - pending->signalled_at;
+  if (waited < reap_timeout) {
+    return decide(Action::kWait, "victim " + std::to_string(pending->pid) + " is still exiting (" +
+                                     std::to_string(waited.count()) + " s of the " +
+                                     std::to_string(reap_timeout.count()) + " s reap timeout)");
+  }
+  return std::nullopt;  // past the timeout: like MMF_OOM_SKIP, it no longer blocks a kill
+}
+
+std::optional<Decision> afterPanicOnOom(PanicOnOom panic_on_oom, bool memcg_scope, bool manual) {
+  if (panic_on_oom == PanicOnOom::kOff || manual) return std::nullopt;
+  if (panic_on_oom == PanicOnOom::kGlobalOnly && memcg_scope) return std::nullopt;
+  return decide(Action::kPanic, panic_on_oom == PanicOnOom::kAlways
+                                    ? "panic_on_oom = 2 (compulsory)"
+                                    : "panic_on_oom = 1 and the whole machine is out of memory");
+}
+
+std::optional<Decision> afterAllocatingTask(bool kill_allocating_task,
+                                            const std::optional<Grower>& grower, bool memcg_scope) {
+  if (!kill_allocating_task || memcg_scope || !grower) return std::nullopt;
+  return decide(Action::kKill, "kill_allocating_task: pid " + std::to_string(grower->pid) +
+                                   " grew most (" + mib(grower->grew_bytes) + ")");
+}
+
+Decision afterSelection(const std::optional<int32_t>& victim_pid, int64_t victim_badness,
+                        size_t eligible_count) {
+  if (!victim_pid) return decide(Action::kPanic, "out of memory and no killable processes");
+  return decide(Action::kKill, "pid " + std::to_string(*victim_pid) + " has the highest badness (" +
+                                   std::to_string(victim_badness) + " pages) of " +
+                                   std::to_string(eligible_count) + " eligible processes");
+}
+
+}  // namespace oomkit::core

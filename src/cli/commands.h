@@ -28,5 +28,6 @@ void addRankCommand(CLI::App& app, CommandRunner& run);
 void addExplainCommand(CLI::App& app, CommandRunner& run);
 void addParseCommand(CLI::App& app, CommandRunner& run);
 void addWatchCommand(CLI::App& app, CommandRunner& run);
+void addCheckConfigCommand(CLI::App& app, CommandRunner& run);
 
 }  // namespace oomkit::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   cli::addExplainCommand(app, run);
   cli::addParseCommand(app, run);
   cli::addWatchCommand(app, run);
+  cli::addCheckConfigCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -65,7 +65,8 @@ asan: deps
 tsan: deps
 	cmake -S . -B $(TSAN_DIR) -DOOMKIT_SANITIZE=tsan -DCMAKE_BUILD_TYPE=Debug -DOOMKIT_BUILD_BENCH=OFF
 	cmake --build $(TSAN_DIR) -j $(JOBS)
-	cd $(TSAN_DIR) && ctest $(CTEST_FLAGS) -j $(JOBS)
+	# Live tests measure RSS, which the TSan runtime inflates; the threads are in the unit tests.
+	cd $(TSAN_DIR) && ctest $(CTEST_FLAGS) -j $(JOBS) -LE "live|fuzz"
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -25,8 +25,13 @@
 //   --threads N             run N threads in total (N-1 extra ones that sleep)
 //   --leader-exit           after ready, the main thread exits (pthread_exit); needs --threads 2+
 //   --unconfined            allow more than 256 MiB outside a memory-limited cgroup
+//   --vm-sibling            before ready, clone(CLONE_VM) a child process (not a thread) that
+//                           shares this process's memory and sleeps; print "vm-sibling PID\n"
+//                           to stdout (the OOM killer must kill it with this process)
+//   --ignore-sigterm        ignore SIGTERM (set first, so the --vm-sibling child ignores it too)
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -70,6 +75,8 @@ struct Options {
   uint64_t threads = 1;
   bool unconfined = false;
   bool leader_exit = false;  // the main thread exits after ready; the other threads live on
+  bool vm_sibling = false;
+  bool ignore_sigterm = false;
 };
 
 // A buffer of non-zero bytes for write(); static so it adds only a few pages of RssAnon.
@@ -201,12 +208,21 @@ bool applyFlag(Options& o, std::string_view flag, const char* value) {
   return true;
 }
 
+// The field of a flag that takes no value, or nullptr.
+bool* switchFlag(Options& o, std::string_view flag) {
+  if (flag == "--unconfined") return &o.unconfined;
+  if (flag == "--leader-exit") return &o.leader_exit;
+  if (flag == "--vm-sibling") return &o.vm_sibling;
+  if (flag == "--ignore-sigterm") return &o.ignore_sigterm;
+  return nullptr;
+}
+
 Options parseArgs(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
-    if (flag == "--unconfined" || flag == "--leader-exit") {
-      (flag == "--unconfined" ? o.unconfined : o.leader_exit) = true;
+    if (bool* on = switchFlag(o, flag)) {
+      *on = true;
       continue;
     }
     if (i + 1 >= argc) die(kUsage, std::string(flag) + ": missing value (or unknown option)");
@@ -371,6 +387,23 @@ void startThreads(uint64_t total) {
     std::thread([] { sleepForever(); }).detach();
 }
 
+int vmSiblingMain(void*) {
+  sleepForever();
+}
+
+// A process of its own (CLONE_VM without CLONE_THREAD) using this process's mm. It only ever
+// sleeps in pause(): sharing the memory (and TLS) of a running process, it must not touch libc
+// state. Not reaped by us: it outlives this process only if killed separately.
+void startVmSibling() {
+  constexpr size_t kStackBytes = 64 * 1024;
+  char* stack = mapOrDie(kStackBytes, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, "vm-sibling stack");
+  const pid_t pid = clone(vmSiblingMain, stack + kStackBytes, CLONE_VM | SIGCHLD, nullptr);
+  if (pid < 0) dieErrno(kFailure, "clone(CLONE_VM)");
+  std::printf("vm-sibling %d\n", static_cast<int>(pid));
+  std::fflush(stdout);
+}
+
 void reportReady(int fd) {
   writeAll(fd, "R", 1, "write --ready-fd " + std::to_string(fd));
   close(fd);
@@ -387,6 +420,7 @@ void checkConfined(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o = parseArgs(argc, argv);
+  if (o.ignore_sigterm) signal(SIGTERM, SIG_IGN);
   if (o.cgroup_procs) joinCgroup(*o.cgroup_procs);
   if (o.adj) setAdj(*o.adj);
   if (o.name) setName(*o.name);
@@ -399,6 +433,7 @@ int main(int argc, char** argv) {
     pushUnmappedShmem(o.shmem_unmapped_mib, o.push_step_kib, o.push_delay_ms);
   }
   startThreads(o.threads);
+  if (o.vm_sibling) startVmSibling();
   if (o.ready_fd) reportReady(*o.ready_fd);
   // A zombie leader with live threads: /proc/PID/status shows no memory for it, but the
   // kernel's find_lock_task_mm() finds the mm through the other threads.

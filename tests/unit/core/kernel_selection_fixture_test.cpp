@@ -1,11 +1,11 @@
 // Victim selection against a real kernel memcg OOM: from the task table and the memcg limit
 // printed in the kernel's own report, our selection must pick the process the kernel killed.
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "oomkit/core/oom_report.h"
 #include "oomkit/core/ranking.h"
 
 namespace oomkit::core {
@@ -17,37 +17,31 @@ struct Report {
   int32_t killed_pid = 0;
 };
 
-// Just enough of the 6.8+ report for this test; the full parser is `oomkit parse`.
+// The task table and memcg limit as the project's own report parser reads them, turned into
+// the Process records selection works on (pages of 4 KiB, as on the machine it came from).
 Report readReport(const std::string& path) {
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
+  const auto reports = parseOomReports(text.str());
   Report report;
-  const std::regex task(
-      R"(\[\s*(\d+)\]\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(-?\d+)\s+(.*))");
-  const std::regex limit(R"(memory: usage \d+kB, limit (\d+)kB)");
-  const std::regex killed(R"(Killed process (\d+))");
-  std::string line;
-  while (std::getline(text, line)) {
-    std::smatch m;
-    if (std::regex_search(line, m, task)) {
-      Process p;
-      p.pid = std::stoi(m[1]);
-      p.uid = static_cast<uint32_t>(std::stoul(m[2]));
-      p.has_mm = true;
-      p.memory.rss_anon_kb = std::stoull(m[6]) * 4;
-      p.memory.rss_file_kb = std::stoull(m[7]) * 4;
-      p.memory.rss_shmem_kb = std::stoull(m[8]) * 4;
-      p.memory.pgtables_kb = std::stoull(m[9]) / 1024;
-      p.memory.swap_kb = std::stoull(m[10]) * 4;
-      p.oom_score_adj = std::stoi(m[11]);
-      p.comm = m[12];
-      report.tasks.push_back(p);
-    } else if (std::regex_search(line, m, limit)) {
-      report.limit_kb = std::stoull(m[1]);
-    } else if (std::regex_search(line, m, killed)) {
-      report.killed_pid = std::stoi(m[1]);
-    }
+  if (reports.size() != 1) return report;
+  const OomReport& r = reports.front();
+  report.limit_kb = r.memcg_limit_kb.value_or(0);
+  report.killed_pid = r.victim ? r.victim->pid : 0;
+  for (const OomTask& t : r.tasks) {
+    Process p;
+    p.pid = t.pid;
+    p.uid = t.uid;
+    p.has_mm = true;
+    p.memory.rss_anon_kb = t.rss_anon_pages.value_or(0) * 4;
+    p.memory.rss_file_kb = t.rss_file_pages.value_or(0) * 4;
+    p.memory.rss_shmem_kb = t.rss_shmem_pages.value_or(0) * 4;
+    p.memory.pgtables_kb = t.pgtables_bytes.value_or(0) / 1024;
+    p.memory.swap_kb = t.swapents.value_or(0) * 4;
+    p.oom_score_adj = t.oom_score_adj;
+    p.comm = t.name;
+    report.tasks.push_back(p);
   }
   return report;
 }

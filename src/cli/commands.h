@@ -29,5 +29,6 @@ void addExplainCommand(CLI::App& app, CommandRunner& run);
 void addParseCommand(CLI::App& app, CommandRunner& run);
 void addWatchCommand(CLI::App& app, CommandRunner& run);
 void addCheckConfigCommand(CLI::App& app, CommandRunner& run);
+void addTriggerCommand(CLI::App& app, CommandRunner& run);
 
 }  // namespace oomkit::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   cli::addParseCommand(app, run);
   cli::addWatchCommand(app, run);
   cli::addCheckConfigCommand(app, run);
+  cli::addTriggerCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,12 +14,6 @@ bool sameInputs(const core::Process& a, const core::Process& b) {
          a.kernel_oom_score == b.kernel_oom_score;
 }
 
-int64_t ourScore(const core::Process& p, const core::RankParams& params) {
-  const core::BadnessScale global{params.global_totalpages, params.scale.page_size_kb};
-  return core::oomScore(core::computeBadness(p, global, params.formula), params.global_totalpages,
-                        params.formula);
-}
-
 // Re-reads `original` until two consecutive reads agree, then compares.
 Recheck recheck(sys::ProcReader& proc, const core::Process& original,
                 const core::RankParams& params, ScoreMismatch& mismatch) {
@@ -31,7 +25,7 @@ Recheck recheck(sys::ProcReader& proc, const core::Process& original,
       return Recheck::kUnsettled;
     }
     if (!sameInputs(*first, *second) || !second->kernel_oom_score) continue;
-    const int64_t ours = ourScore(*second, params);
+    const int64_t ours = core::predictedOomScore(*second, params);
     if (ours == *second->kernel_oom_score) return Recheck::kAgrees;
     mismatch.ours = ours;
     mismatch.kernel = *second->kernel_oom_score;

@@ -177,6 +177,8 @@ void checkPolicy(const ScopeConfig& scope, const std::string& key, Issues& issue
     issues.add(command_key, "is only used with panic_action = \"exec\"");
   }
   checkPositive(scope.panic_command_timeout, key + ".panic_command_timeout", issues);
+  checkPositive(std::chrono::duration_cast<Millis>(scope.policy.allocating_window),
+                key + ".allocating_window", issues);
 }
 
 void checkKill(const ScopeConfig& scope, const std::string& key, Issues& issues) {

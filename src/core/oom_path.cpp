@@ -75,8 +75,8 @@ std::optional<Decision> afterNotifierChain(const ChainOutcome& chain) {
 }
 
 std::optional<Decision> afterRecheck(uint64_t freed_bytes, const std::optional<ScopeMemory>& now,
-                                     bool manual) {
-  if (freed_bytes == 0 || manual || !now) return std::nullopt;
+                                     bool sysrq) {
+  if (freed_bytes == 0 || sysrq || !now) return std::nullopt;
   if (now->available_bytes > now->high_watermark_bytes) {
     return decide(Action::kNone, "handlers freed " + mib(freed_bytes) + "; available " +
                                      mib(now->available_bytes) + " is above the high watermark " +
@@ -86,8 +86,8 @@ std::optional<Decision> afterRecheck(uint64_t freed_bytes, const std::optional<S
 }
 
 std::optional<Decision> afterPendingVictim(const std::optional<PendingVictim>& pending, Seconds now,
-                                           Seconds reap_timeout, bool manual) {
-  if (!pending || manual) return std::nullopt;
+                                           Seconds reap_timeout, bool sysrq) {
+  if (!pending || sysrq) return std::nullopt;
   const Seconds waited = now - pending->signalled_at;
   if (waited < reap_timeout) {
     return decide(Action::kWait, "victim " + std::to_string(pending->pid) + " is still exiting (" +
@@ -97,8 +97,8 @@ std::optional<Decision> afterPendingVictim(const std::optional<PendingVictim>& p
   return std::nullopt;  // past the timeout: like MMF_OOM_SKIP, it no longer blocks a kill
 }
 
-std::optional<Decision> afterPanicOnOom(PanicOnOom panic_on_oom, bool memcg_scope, bool manual) {
-  if (panic_on_oom == PanicOnOom::kOff || manual) return std::nullopt;
+std::optional<Decision> afterPanicOnOom(PanicOnOom panic_on_oom, bool memcg_scope, bool sysrq) {
+  if (panic_on_oom == PanicOnOom::kOff || sysrq) return std::nullopt;
   if (panic_on_oom == PanicOnOom::kGlobalOnly && memcg_scope) return std::nullopt;
   return decide(Action::kPanic, panic_on_oom == PanicOnOom::kAlways
                                     ? "panic_on_oom = 2 (compulsory)"

@@ -41,6 +41,13 @@ void sortInWalkOrder(std::vector<Process>& processes, std::span<const std::strin
                    [&key](const Process& a, const Process& b) { return key(a) < key(b); });
 }
 
+int64_t predictedOomScore(const Process& process, const RankParams& params) {
+  // oom_score is the global view, whatever the OOM scope.
+  const Badness global =
+      computeBadness(process, {params.global_totalpages, params.scale.page_size_kb}, params.formula);
+  return oomScore(global, params.global_totalpages, params.formula);
+}
+
 std::vector<RankedProcess> rankProcesses(std::span<const Process> processes,
                                          const RankParams& params) {
   std::vector<RankedProcess> ranked;
@@ -49,10 +56,7 @@ std::vector<RankedProcess> rankProcesses(std::span<const Process> processes,
     RankedProcess entry;
     entry.index = i;
     entry.badness = computeBadness(processes[i], params.scale, params.formula);
-    // oom_score is the global view, whatever the OOM scope.
-    const Badness global = computeBadness(
-        processes[i], {params.global_totalpages, params.scale.page_size_kb}, params.formula);
-    entry.oom_score = oomScore(global, params.global_totalpages, params.formula);
+    entry.oom_score = predictedOomScore(processes[i], params);
     ranked.push_back(entry);
   }
   // Kill order: the victim of each successive OOM. Among equals, the one the walk keeps.

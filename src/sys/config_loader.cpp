@@ -66,6 +66,7 @@ void readPolicy(TableReader& scope, core::ScopeConfig& out) {
   if (!t) return;
   if (auto v = t->int32("panic_on_oom")) out.policy.panic_on_oom = core::PanicOnOom{*v};
   if (auto v = t->boolean("kill_allocating_task")) out.policy.kill_allocating_task = *v;
+  if (auto v = t->duration("allocating_window")) out.policy.allocating_window = *v;
   readPanicAction(*t, out.policy);
   if (auto v = t->stringArray("panic_command")) out.panic_command = std::move(*v);
   if (auto v = t->duration("panic_command_timeout")) out.panic_command_timeout = *v;
@@ -77,6 +78,7 @@ void readKill(TableReader& scope, core::ScopeConfig& out) {
   if (!t) return;
   if (auto v = t->boolean("sigterm_first")) out.kill.sigterm_first = *v;
   if (auto v = t->duration("sigterm_grace")) out.kill.sigterm_grace = *v;
+  if (auto v = t->boolean("process_mrelease")) out.kill.process_mrelease = *v;
   if (auto v = t->duration("reap_timeout")) out.policy.reap_timeout = *v;
   t->rejectUnknownKeys();
 }

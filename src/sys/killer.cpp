@@ -159,7 +159,7 @@ Result<KillReport> PidfdKiller::killVictim(const KillRequest& request) {
   if (request.dry_run) return std::move(p).finish();
   if (request.sigterm_grace.count() > 0) terminate(request.sigterm_grace, p);
   kill(p);
-  release(p);
+  if (request.release) release(p);
   const bool all_exited = std::all_of(p.targets.begin(), p.targets.end(),
                                       [](const Target& t) { return t.handle.exited(); });
   if (all_exited) p.report.exited_at = Clock::now();

@@ -107,6 +107,7 @@ struct HandlerConfig {
 struct KillConfig {
   bool sigterm_first = false;  // SIGTERM, then SIGKILL after sigterm_grace if still alive
   Millis sigterm_grace = kDefaultSigtermGrace;
+  bool process_mrelease = true;  // free the victim's memory at once, as the oom_reaper does
 };
 
 // [[scope]]: one OOM scope, the whole machine (no cgroup) or one memory cgroup.

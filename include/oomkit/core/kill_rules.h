@@ -15,12 +15,10 @@
 #include <string_view>
 #include <vector>
 
+#include "oomkit/core/badness.h"  // kOomScoreAdjMin
 #include "oomkit/core/process.h"
 
 namespace oomkit::core {
-
-// OOM_SCORE_ADJ_MIN (include/uapi/linux/oom.h): the process is never OOM-killed.
-inline constexpr int32_t kOomScoreAdjMin = -1000;
 
 // Whether a process may be signalled as part of an OOM kill, and if not, why.
 // NOTE: do not rename; verdictName() strings are part of the JSON event format.

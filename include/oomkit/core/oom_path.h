@@ -31,6 +31,8 @@ struct OomPolicy {
   bool kill_allocating_task = false;
   PanicAction panic_action = PanicAction::kLog;
   Seconds reap_timeout{5.0};  // how long a dying victim blocks new kills (then MMF_OOM_SKIP)
+  // kill_allocating_task: the window over which "grew most" is measured.
+  Seconds allocating_window{1.0};
 };
 
 enum class Step {
@@ -70,14 +72,15 @@ std::optional<Decision> afterNotifierChain(const ChainOutcome& chain);
 
 // Step 2: only when something was freed. The kernel's "Got some memory back in the last
 // second" returns as soon as anything was freed; oomkit re-reads the scope and stops only
-// if it is back above its `high` watermark. A manual run (SysRq f) ignores `freed`, as
-// out_of_memory() does for is_sysrq_oom().
+// if it is back above its `high` watermark. With `sysrq` (the SysRq-f rules, `oomkit trigger
+// --force`) `freed` is ignored, as out_of_memory() does for is_sysrq_oom(). A plain manual
+// run (`oomkit trigger`) follows the whole path, so that it shows what an OOM would do.
 struct ScopeMemory {
   uint64_t available_bytes = 0;
   uint64_t high_watermark_bytes = 0;
 };
 std::optional<Decision> afterRecheck(uint64_t freed_bytes, const std::optional<ScopeMemory>& now,
-                                     bool manual);
+                                     bool sysrq);
 
 // Step 3: a victim of this scope that has not exited yet (its pidfd not readable). Within
 // the reap timeout the run waits; past it, it goes on as the kernel does once the reaper set
@@ -87,15 +90,17 @@ struct PendingVictim {
   Seconds signalled_at{0};
 };
 std::optional<Decision> afterPendingVictim(const std::optional<PendingVictim>& pending, Seconds now,
-                                           Seconds reap_timeout, bool manual);
+                                           Seconds reap_timeout, bool sysrq);
 
 // Step 4: check_panic_on_oom(): 1 panics only for a global scope; never for SysRq f.
-std::optional<Decision> afterPanicOnOom(PanicOnOom panic_on_oom, bool memcg_scope, bool manual);
+std::optional<Decision> afterPanicOnOom(PanicOnOom panic_on_oom, bool memcg_scope, bool sysrq);
 
 // Step 5: the user-space analogue of oom_kill_allocating_task: the process whose memory
 // grew most over the recent window, when known (the kernel also skips it for memcg OOMs).
 struct Grower {
   int32_t pid = 0;
+  uint64_t start_time_ticks = 0;  // with pid, the identity to kill
+  std::string comm;
   uint64_t grew_bytes = 0;
 };
 std::optional<Decision> afterAllocatingTask(bool kill_allocating_task,

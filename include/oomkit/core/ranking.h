@@ -42,6 +42,10 @@ struct RankedProcess {
   size_t rank = 0;        // 1 = the next victim; 0 = never chosen (ineligible)
 };
 
+// Our prediction of /proc/PID/oom_score: badness against the machine's totalpages, whatever
+// the scope of `params` (proc_oom_score() always uses totalram_pages() + total_swap_pages).
+int64_t predictedOomScore(const Process& process, const RankParams& params);
+
 // Every process, eligible ones first in kill order (rank 1, 2, ...), then the ineligible
 // ones in walk order. `processes` must be in walk order.
 std::vector<RankedProcess> rankProcesses(std::span<const Process> processes,

@@ -40,6 +40,9 @@ struct KillRequest {
   // (killVictim blocks meanwhile) for every target to exit, then SIGKILL the rest.
   std::chrono::milliseconds sigterm_grace{0};
   bool dry_run = false;
+  // process_mrelease() each killed mm right after SIGKILL (the oom_reaper's job). Off only to
+  // measure what it buys (docs/benchmarks.md) or where a kernel misbehaves with it.
+  bool release = true;
 };
 
 // NOTE: do not rename; the names (killRoleName() etc.) are part of the JSON event format.

@@ -44,7 +44,7 @@ TEST(OomPathTest, PanicOnOomFollowsTheKernelsMeaning) {
   struct Case {
     PanicOnOom setting;
     bool memcg;
-    bool manual;
+    bool sysrq;
     bool panics;
   };
   const Case cases[] = {
@@ -53,15 +53,15 @@ TEST(OomPathTest, PanicOnOomFollowsTheKernelsMeaning) {
       {PanicOnOom::kAlways, false, true, false},     {PanicOnOom::kGlobalOnly, false, true, false},
   };
   for (const Case& c : cases) {
-    SCOPED_TRACE(static_cast<int>(c.setting) * 100 + c.memcg * 10 + c.manual);
-    const auto d = afterPanicOnOom(c.setting, c.memcg, c.manual);
+    SCOPED_TRACE(static_cast<int>(c.setting) * 100 + c.memcg * 10 + c.sysrq);
+    const auto d = afterPanicOnOom(c.setting, c.memcg, c.sysrq);
     EXPECT_EQ(d.has_value(), c.panics);
     EXPECT_EQ(d.value_or(Decision{}).action, c.panics ? Action::kPanic : Action::kNone);
   }
 }
 
 TEST(OomPathTest, AllocatingTaskOnlyForGlobalScopesWithAKnownGrower) {
-  const Grower grower{.pid = 7, .grew_bytes = 512 * kMiB};
+  const Grower grower{.pid = 7, .start_time_ticks = 100, .comm = "hog", .grew_bytes = 512 * kMiB};
 
   const auto d = afterAllocatingTask(true, grower, false);
 

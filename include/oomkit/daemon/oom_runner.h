@@ -1,0 +1,105 @@
+// oomkit/daemon/oom_runner.h — one scope's OOM path, carried out: the seven steps of
+// core/oom_path.h (the kernel's out_of_memory() order) wired to the machine through ports.
+//
+// run() takes the scope's lock (one run per scope, across processes: sys::OomState), walks
+// the scope's notifier chain of reclaim handlers, re-reads the scope, checks for a victim
+// still dying, applies panic_on_oom and kill_allocating_task, selects by badness and kills
+// through the Killer, or calls the PanicPort; it returns one OomEvent. A dry run takes every
+// step but calls no handler, sends no signal and carries out no panic action. awaitExit()
+// then watches the victims' pidfds until they exit or the reap timeout passes, and fills in
+// the exit time and the memory the scope got back. Not thread-safe: one runner per scope,
+// driven from one thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oomkit/core/config.h"
+#include "oomkit/core/notifier_chain.h"
+#include "oomkit/core/process.h"
+#include "oomkit/daemon/oom_event.h"
+#include "oomkit/result.h"
+#include "oomkit/sys/cgroups.h"
+#include "oomkit/sys/killer.h"
+#include "oomkit/sys/oom_state.h"
+#include "oomkit/sys/panic_port.h"
+#include "oomkit/sys/proc_reader.h"
+#include "oomkit/sys/reclaim_handler.h"
+
+namespace oomkit::daemon {
+
+// The machine, as the runner sees it. Pointers must outlive the runner.
+struct RunnerPorts {
+  sys::ProcReader* proc = nullptr;
+  std::optional<sys::MemoryHierarchy> memory;  // required for a cgroup scope
+  std::vector<std::string> cgroup_roots;       // --cgroup-root, for selection
+  sys::Killer* killer = nullptr;
+  sys::PanicPort* panic = nullptr;
+  sys::OomState* state = nullptr;  // none: lock and pending victims within this process only
+  std::function<SteadyTime()> now = [] { return std::chrono::steady_clock::now(); };
+  // Waits out kill_allocating_task's sampling window (tests substitute it).
+  std::function<void(std::chrono::nanoseconds)> sleep;
+};
+
+struct RunRequest {
+  std::string trigger = "manual";
+  std::optional<SteadyTime> triggered_at;  // default: when run() starts
+  bool dry_run = false;
+  bool sysrq = false;  // the SysRq-f rules (`oomkit trigger --force`)
+  // kill_allocating_task: the daemon's growth tracker's answer. Without it, run() samples the
+  // scope's processes twice, policy.allocating_window apart.
+  std::optional<core::Grower> grower;
+};
+
+class OomRunner {
+ public:
+  // Builds the scope's handlers (sys::makeReclaimHandler) and registers them on its chain.
+  static Result<std::unique_ptr<OomRunner>> create(core::ScopeConfig scope, RunnerPorts ports);
+
+  OomEvent run(const RunRequest& request);
+
+  // Blocks until every process `event` signalled has exited or the scope's reap timeout has
+  // passed since the signal; sets timestamps.exited / timed_out and recovered_bytes, and
+  // forgets the victim in the shared state once it has exited. Nothing to do for other events.
+  void awaitExit(OomEvent& event);
+
+  const core::ScopeConfig& scope() const { return scope_; }
+
+ private:
+  struct Walk;  // the argument of one walk of the chain
+  using Chain = core::NotifierChain<Walk*>;
+
+  OomRunner(core::ScopeConfig scope, RunnerPorts ports);
+
+  // Each returns true when the run ends at that step (the event has its action).
+  bool walkChain(const RunRequest& request, OomEvent& event);
+  bool recheck(const RunRequest& request, OomEvent& event);
+  bool pendingVictim(const RunRequest& request, OomEvent& event);
+  bool panicOnOom(const RunRequest& request, OomEvent& event);
+  bool allocatingTask(const RunRequest& request, OomEvent& event);
+  void selectAndKill(const RunRequest& request, OomEvent& event);
+
+  void panic(const RunRequest& request, OomEvent& event);
+  // Kills `victim`; false when it had already gone (the caller may choose again).
+  bool kill(const RunRequest& request, const core::Process& victim, OomEvent& event);
+  void decide(core::Step step, const core::Decision& decision, OomEvent& event);
+  void pass(core::Step step, std::string reason, OomEvent& event);
+
+  std::optional<core::Grower> sampleGrower(OomEvent& event);
+  std::vector<sys::VictimRecord> liveVictims(SteadyTime now);
+  void storeVictims(const std::vector<sys::VictimRecord>& victims);
+  std::string cgroupKey() const { return scope_.cgroup.value_or("/"); }
+
+  core::ScopeConfig scope_;
+  RunnerPorts ports_;
+  std::vector<std::unique_ptr<sys::ReclaimHandler>> handlers_;
+  std::vector<std::unique_ptr<core::NotifierBlock<Walk*>>> blocks_;
+  Chain chain_;
+  std::vector<sys::VictimRecord> local_victims_;  // when there is no shared state
+};
+
+}  // namespace oomkit::daemon

@@ -30,5 +30,6 @@ void addParseCommand(CLI::App& app, CommandRunner& run);
 void addWatchCommand(CLI::App& app, CommandRunner& run);
 void addCheckConfigCommand(CLI::App& app, CommandRunner& run);
 void addTriggerCommand(CLI::App& app, CommandRunner& run);
+void addRunCommand(CLI::App& app, CommandRunner& run);
 
 }  // namespace oomkit::cli

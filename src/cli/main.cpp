@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   cli::addWatchCommand(app, run);
   cli::addCheckConfigCommand(app, run);
   cli::addTriggerCommand(app, run);
+  cli::addRunCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -457,24 +457,37 @@ bool OomRunner::kill(const RunRequest& request, const core::Process& victim, Oom
   return true;
 }
 
-void OomRunner::awaitExit(OomEvent& event) {
-  if (!event.kill || event.dry_run || event.kill->handles.empty()) return;
-  sys::KillReport& report = *event.kill;
-  const auto signalled = report.signalledAt();
-  if (!signalled) return;
+std::optional<SteadyTime> OomRunner::exitDeadline(const OomEvent& event) const {
+  if (!event.kill || event.dry_run || event.kill->handles.empty()) return std::nullopt;
+  const auto signalled = event.kill->signalledAt();
+  if (!signalled) return std::nullopt;
   const auto reap_timeout =
       std::chrono::duration_cast<SteadyTime::duration>(scope_.policy.reap_timeout);
-  const SteadyTime deadline = report.sigkill_at.value_or(*signalled) + reap_timeout;
-  bool all_exited = true;
-  for (const auto& handle : report.handles) {
+  return event.kill->sigkill_at.value_or(*signalled) + reap_timeout;
+}
+
+void OomRunner::awaitExit(OomEvent& event) {
+  const auto deadline = exitDeadline(event);
+  if (!deadline) return;
+  for (const auto& handle : event.kill->handles) {
     const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - ports_.now());
-    if (!handle.waitExit(std::max(left, std::chrono::milliseconds(0)))) all_exited = false;
+        std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - ports_.now());
+    if (!handle.waitExit(std::max(left, std::chrono::milliseconds(0)))) break;
   }
+  finishIfExited(event, std::max(ports_.now(), *deadline));
+}
+
+bool OomRunner::finishIfExited(OomEvent& event, SteadyTime now) {
+  const auto deadline = exitDeadline(event);
+  if (!deadline) return true;
+  sys::KillReport& report = *event.kill;
+  const bool all_exited = std::all_of(report.handles.begin(), report.handles.end(),
+                                      [](const sys::ProcessHandle& h) { return h.exited(); });
   if (!all_exited) {
+    if (now < *deadline) return false;
     event.timed_out = true;
     event.notes.push_back("not every killed process exited within the reap timeout");
-    return;
+    return true;
   }
   if (!event.timestamps.exited) event.timestamps.exited = ports_.now();
   if (report.usage_before_bytes) {
@@ -488,6 +501,7 @@ void OomRunner::awaitExit(OomEvent& event) {
     return r.pid == report.victim().pid && r.start_time_ticks == report.victim().start_time_ticks;
   });
   storeVictims(victims);
+  return true;
 }
 
 std::vector<int32_t> OomEvent::killedPids() const {

@@ -12,14 +12,7 @@ constexpr uint64_t kKiB = 1024;
 Result<ScopeMemory> machineMemory(ProcReader& proc) {
   auto meminfo = proc.readMemInfo();
   if (!meminfo) return Unexpected(meminfo.error());
-  // Before 3.14 there is no MemAvailable; MemFree is the conservative stand-in.
-  const uint64_t ram_available_kb = meminfo->mem_available_kb.value_or(meminfo->mem_free_kb);
-  ScopeMemory memory;
-  memory.total_bytes = (meminfo->mem_total_kb + meminfo->swap_total_kb) * kKiB;
-  memory.available_bytes =
-      std::min(memory.total_bytes, (ram_available_kb + meminfo->swap_free_kb) * kKiB);
-  memory.usage_bytes = memory.total_bytes - memory.available_bytes;
-  return memory;
+  return machineScopeMemory(*meminfo);
 }
 
 Result<ScopeMemory> cgroupMemory(ProcReader& proc, const MemoryHierarchy& hierarchy,
@@ -50,6 +43,17 @@ Result<ScopeMemory> cgroupMemory(ProcReader& proc, const MemoryHierarchy& hierar
 }
 
 }  // namespace
+
+ScopeMemory machineScopeMemory(const core::MemInfo& meminfo) {
+  // Before 3.14 there is no MemAvailable; MemFree is the conservative stand-in.
+  const uint64_t ram_available_kb = meminfo.mem_available_kb.value_or(meminfo.mem_free_kb);
+  ScopeMemory memory;
+  memory.total_bytes = (meminfo.mem_total_kb + meminfo.swap_total_kb) * kKiB;
+  memory.available_bytes =
+      std::min(memory.total_bytes, (ram_available_kb + meminfo.swap_free_kb) * kKiB);
+  memory.usage_bytes = memory.total_bytes - memory.available_bytes;
+  return memory;
+}
 
 Result<ScopeMemory> readScopeMemory(ProcReader& proc, const std::optional<MemoryHierarchy>& memory,
                                     const std::optional<std::string>& cgroup) {

@@ -40,11 +40,14 @@ json parseJson(const CommandResult& r) {
   return out;
 }
 
-bool alive(TestProcess& p) { return !p.waitExit(milliseconds(0)).has_value(); }
+bool alive(TestProcess& p) {
+  return !p.waitExit(milliseconds(0)).has_value();
+}
 
 std::vector<pid_t> pidsOf(const json& array) {
   std::vector<pid_t> pids;
-  for (const auto& pid : array) pids.push_back(pid.get<pid_t>());
+  for (const auto& pid : array)
+    pids.push_back(pid.get<pid_t>());
   return pids;
 }
 
@@ -64,7 +67,8 @@ class TestFreezer {
   }
   ~TestFreezer() {
     (void)setState("THAWED");
-    for (int i = 0; i < 500 && !empty(); ++i) std::this_thread::sleep_for(milliseconds(10));
+    for (int i = 0; i < 500 && !empty(); ++i)
+      std::this_thread::sleep_for(milliseconds(10));
     std::error_code ignored;
     std::filesystem::remove(dir_, ignored);
   }
@@ -126,7 +130,8 @@ class TriggerLiveTest : public ::testing::Test {
   }
 
   ~TriggerLiveTest() override {
-    for (const auto& f : config_files_) std::filesystem::remove(f);
+    for (const auto& f : config_files_)
+      std::filesystem::remove(f);
   }
 
   std::filesystem::path state_dir_;
@@ -162,8 +167,8 @@ TEST_F(TriggerLiveTest, DryRunNamesTheVictimTheKernelKillsAndKillsNothing) {
   EXPECT_EQ(event["kill"]["targets"][0]["outcome"], "would kill");
   EXPECT_TRUE(event["timestamps"]["signalled"].is_null());
   EXPECT_TRUE(alive(big) && alive(adj) && alive(mid)) << "a dry run killed something";
-  EXPECT_FALSE(std::filesystem::exists(state_dir_ / (sys::OomState::scopeKey(memcg_->path()) +
-                                                     ".victims")))
+  EXPECT_FALSE(
+      std::filesystem::exists(state_dir_ / (sys::OomState::scopeKey(memcg_->path()) + ".victims")))
       << "a dry run left a pending victim";
 
   // The kernel's own choice, when the cgroup really runs out: shmem that nobody maps adds to
@@ -255,7 +260,8 @@ TEST_F(TriggerLiveTest, ASecondTriggerWaitsWhileTheVictimIsStillDying) {
   TestFreezer freezer;
   ASSERT_TRUE(freezer.add(hog.pid()));
   ASSERT_TRUE(freezer.setState("FROZEN"));
-  for (int i = 0; i < 500 && !freezer.frozen(); ++i) std::this_thread::sleep_for(milliseconds(10));
+  for (int i = 0; i < 500 && !freezer.frozen(); ++i)
+    std::this_thread::sleep_for(milliseconds(10));
   ASSERT_TRUE(freezer.frozen());
 
   // The first run kills the hog; frozen, it cannot exit, so it stays pending.
@@ -316,7 +322,8 @@ TEST_F(TriggerLiveTest, AHandlerThatStopsTheChainHandlesTheOom) {
       "[[scope.handler]]\ntype = \"exec\"\nname = \"takes-charge\"\npriority = 10\n"
       "command = [\"/bin/sh\", \"-c\", \"exit 2\"]\n"
       "[[scope.handler]]\ntype = \"exec\"\nname = \"lower\"\npriority = 1\n"
-      "command = [\"/bin/sh\", \"-c\", \"touch " + marker + "\"]\n");
+      "command = [\"/bin/sh\", \"-c\", \"touch " +
+      marker + "\"]\n");
 
   const json event = trigger({"--config", config});
 
@@ -376,9 +383,8 @@ TEST_F(TriggerLiveTest, AStalePendingRecordForAReusedPidNeitherWaitsNorKills) {
   auto state = sys::OomState::open(state_dir_.string());
   ASSERT_TRUE(state);
   const auto now = std::chrono::steady_clock::now();
-  ASSERT_TRUE(state->addVictim(
-      memcg_->path(),
-      {newcomer.pid(), stat->start_time_ticks - 1, "old", now, now + std::chrono::hours(1)}));
+  ASSERT_TRUE(state->addVictim(memcg_->path(), {newcomer.pid(), stat->start_time_ticks - 1, "old",
+                                                now, now + std::chrono::hours(1)}));
 
   const json event = trigger();
 

@@ -29,6 +29,10 @@
 //                           shares this process's memory and sleeps; print "vm-sibling PID\n"
 //                           to stdout (the OOM killer must kill it with this process)
 //   --ignore-sigterm        ignore SIGTERM (set first, so the --vm-sibling child ignores it too)
+//   --grow-mib MIB          after ready, allocate MIB more anonymous memory in 1 MiB steps at
+//                           --grow-rate MiB/s (paced against the clock, not slept per step),
+//                           then sleep: a hog heading for its cgroup's limit at a known rate
+//   --grow-rate MIB_PER_S   the rate of --grow-mib (default 1024)
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -67,6 +71,8 @@ struct Options {
   uint64_t shmem_unmapped_mib = 0;
   uint64_t push_step_kib = 0;  // 0: one step
   uint64_t push_delay_ms = 0;
+  uint64_t grow_mib = 0;
+  uint64_t grow_rate = 1024;
   std::string file_dir = "/tmp";
   std::optional<int> adj;
   std::optional<std::string> name;
@@ -180,6 +186,8 @@ constexpr CountFlag kCountFlags[] = {
     {"--shmem-unmapped", &Options::shmem_unmapped_mib},
     {"--push-step-kib", &Options::push_step_kib},
     {"--push-delay-ms", &Options::push_delay_ms},
+    {"--grow-mib", &Options::grow_mib},
+    {"--grow-rate", &Options::grow_rate},
     {"--threads", &Options::threads},
 };
 
@@ -404,13 +412,26 @@ void startVmSibling() {
   std::fflush(stdout);
 }
 
+// Touches `mib` MiB of fresh anonymous memory, 1 MiB at a time, at `rate` MiB/s: each step is
+// due at start + i / rate, so slow steps are caught up rather than accumulated.
+void growAnon(uint64_t mib, uint64_t rate) {
+  const size_t bytes = static_cast<size_t>(mib * kMiB);
+  char* p = mapOrDie(bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, "grow");
+  const auto start = std::chrono::steady_clock::now();
+  for (uint64_t i = 0; i < mib; ++i) {
+    const auto due = start + std::chrono::microseconds(i * 1'000'000 / (rate == 0 ? 1 : rate));
+    std::this_thread::sleep_until(due);
+    writeEveryPage(p + i * kMiB, kMiB);
+  }
+}
+
 void reportReady(int fd) {
   writeAll(fd, "R", 1, "write --ready-fd " + std::to_string(fd));
   close(fd);
 }
 
 void checkConfined(const Options& o) {
-  uint64_t total = o.anon_mib + o.file_mib + o.shmem_mib + o.shmem_unmapped_mib;
+  uint64_t total = o.anon_mib + o.file_mib + o.shmem_mib + o.shmem_unmapped_mib + o.grow_mib;
   if (total <= kUnconfinedMaxMib || o.unconfined || inLimitedMemcg()) return;
   die(kRefused, "refusing to allocate " + std::to_string(total) +
                     " MiB outside a memory cgroup with a limit (pass --unconfined to force)");
@@ -438,5 +459,6 @@ int main(int argc, char** argv) {
   // A zombie leader with live threads: /proc/PID/status shows no memory for it, but the
   // kernel's find_lock_task_mm() finds the mm through the other threads.
   if (o.leader_exit) pthread_exit(nullptr);
+  if (o.grow_mib > 0) growAnon(o.grow_mib, o.grow_rate);
   sleepForever();
 }

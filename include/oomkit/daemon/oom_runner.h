@@ -67,6 +67,12 @@ class OomRunner {
   // forgets the victim in the shared state once it has exited. Nothing to do for other events.
   void awaitExit(OomEvent& event);
 
+  // The same without blocking, for an event loop: the time by which the processes `event`
+  // signalled should have exited (nullopt: nothing to wait for), and whether the wait is over
+  // at `now` (all exited, or the deadline passed; the event is then completed as above).
+  std::optional<SteadyTime> exitDeadline(const OomEvent& event) const;
+  bool finishIfExited(OomEvent& event, SteadyTime now);
+
   const core::ScopeConfig& scope() const { return scope_; }
 
  private:

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "oomkit/core/procfs.h"
 #include "oomkit/result.h"
 #include "oomkit/sys/cgroups.h"
 #include "oomkit/sys/proc_reader.h"
@@ -26,6 +27,9 @@ struct ScopeMemory {
   uint64_t usage_bytes = 0;      // total - available for the binding level
   std::string binding_cgroup;    // the cgroup whose limit binds ("" for the global scope)
 };
+
+// The global scope's memory from /proc/meminfo's numbers (see above).
+ScopeMemory machineScopeMemory(const core::MemInfo& meminfo);
 
 // `cgroup` as /proc/PID/cgroup shows it; none = global. Errc::kNotFound when the cgroup does not
 // exist, kInvalidArgument when no cgroup on its chain has a limit (nothing binds but the

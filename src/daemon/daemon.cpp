@@ -1,0 +1,236 @@
+#include "oomkit/daemon/daemon.h"
+
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <iostream>
+#include <memory>
+
+#include "oomkit/core/config.h"
+#include "oomkit/daemon/event_log.h"
+#include "oomkit/daemon/event_loop.h"
+#include "oomkit/daemon/oom_event_json.h"
+#include "oomkit/daemon/scope_monitor.h"
+#include "oomkit/sys/config_loader.h"
+#include "oomkit/sys/files.h"
+#include "oomkit/sys/killer.h"
+#include "oomkit/sys/oom_state.h"
+#include "oomkit/sys/panic_port.h"
+#include "oomkit/sys/self_protection.h"
+
+namespace oomkit::daemon {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitBadInput = 2;
+
+void logLine(const std::string& line) {
+  // One write per line, so that lines from other writers to stderr do not interleave.
+  const std::string out = "oomkit: " + line + "\n";
+  (void)!::write(STDERR_FILENO, out.data(), out.size());
+}
+
+Result<core::Config> loadConfig(const DaemonOptions& options) {
+  return options.config_path ? sys::loadConfigFile(*options.config_path) : sys::loadDefaultConfig();
+}
+
+// SIGTERM, SIGINT and SIGHUP arrive through a signalfd, so they must not be delivered the
+// usual way: blocked before any thread exists (helpers fork, not thread).
+Result<int> openSignalFd() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  if (::sigprocmask(SIG_BLOCK, &signals, nullptr) != 0) {
+    return Unexpected(sys::systemError("sigprocmask", errno));
+  }
+  const int fd = ::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd < 0) return Unexpected(sys::systemError("signalfd", errno));
+  return fd;
+}
+
+class Daemon {
+ public:
+  Daemon(DaemonOptions options, sys::ProcReader proc, EventLoop loop)
+      : options_(std::move(options)), proc_(std::move(proc)), loop_(std::move(loop)) {}
+  ~Daemon() {
+    monitors_.clear();  // before the loop and the ports they use
+    if (signal_fd_ >= 0) ::close(signal_fd_);
+  }
+
+  Status start(core::Config config);
+  int run();
+
+ private:
+  Status openEventLog(const core::Config& config);
+  Status buildMonitors(const core::Config& config);
+  void onSignal();
+  void reload();
+  void emit(const std::string& line);
+
+  DaemonOptions options_;
+  sys::ProcReader proc_;
+  EventLoop loop_;
+  std::optional<sys::MemoryHierarchy> memory_;
+  std::optional<sys::PidfdKiller> killer_;
+  std::optional<sys::SystemPanic> panic_;
+  std::optional<sys::OomState> state_;
+  std::optional<EventLog> event_log_;
+  std::chrono::nanoseconds wall_offset_{0};
+  bool dry_run_ = false;
+  int signal_fd_ = -1;
+  std::vector<std::unique_ptr<ScopeMonitor>> monitors_;  // last: destroyed first
+};
+
+void Daemon::emit(const std::string& line) {
+  if (auto written = event_log_->write(line); !written) {
+    logLine("event log: " + written.error().message);
+  }
+}
+
+Status Daemon::openEventLog(const core::Config& config) {
+  const std::string path = options_.event_log.value_or(config.daemon.event_log);
+  if (event_log_ && event_log_->path() == path) return Ok{};
+  auto log = EventLog::open(path);
+  if (!log) return Unexpected(log.error().wrap("event log"));
+  event_log_.emplace(std::move(*log));
+  return Ok{};
+}
+
+Status Daemon::buildMonitors(const core::Config& config) {
+  std::vector<std::unique_ptr<ScopeMonitor>> monitors;
+  for (const auto& scope : config.scopes) {
+    RunnerPorts ports;
+    ports.proc = &proc_;
+    ports.memory = memory_;
+    ports.cgroup_roots = options_.cgroup_roots;
+    ports.killer = &*killer_;
+    ports.panic = &*panic_;
+    ports.state = state_ ? &*state_ : nullptr;
+    MonitorOutput output{[this](const std::string& line) { emit(line); }, logLine, wall_offset_};
+    auto monitor =
+        ScopeMonitor::create(scope, std::move(ports), loop_, std::move(output), dry_run_);
+    if (!monitor) return Unexpected(monitor.error());
+    monitors.push_back(std::move(*monitor));
+  }
+  monitors_ = std::move(monitors);
+  for (auto& monitor : monitors_) {
+    const auto& scope = monitor->scope();
+    logLine("scope " + scope.name + " (" + scope.cgroup.value_or("global") + "): watermarks " +
+            core::formatMemoryAmount(scope.watermarks.min) + " / " +
+            core::formatMemoryAmount(scope.watermarks.low) + " / " +
+            core::formatMemoryAmount(scope.watermarks.high) + (dry_run_ ? ", dry run" : ""));
+    monitor->start();
+  }
+  return Ok{};
+}
+
+Status Daemon::start(core::Config config) {
+  for (const auto& line : sys::protectSelf(options_.proc_root))
+    logLine(line);
+  wall_offset_ = wallClockOffset();
+  dry_run_ = options_.dry_run || config.daemon.dry_run;
+  if (auto found = sys::findMemoryHierarchy(proc_, options_.cgroup_roots)) {
+    memory_ = std::move(*found);
+  } else {
+    logLine("no memory cgroup hierarchy: only the global scope can be watched (" +
+            found.error().message + ")");
+  }
+  auto killer = sys::PidfdKiller::create(proc_, sys::KillerOptions{memory_});
+  if (!killer) return Unexpected(killer.error());
+  killer_.emplace(std::move(*killer));
+  panic_.emplace(options_.proc_root);
+  if (auto state = sys::OomState::open(options_.state_dir)) {
+    state_.emplace(std::move(*state));
+  } else {
+    logLine("no shared state (" + state.error().message +
+            "): `oomkit trigger` runs will not see this daemon's victims");
+  }
+  if (auto opened = openEventLog(config); !opened) return opened;
+
+  auto signal_fd = openSignalFd();
+  if (!signal_fd) return Unexpected(signal_fd.error());
+  signal_fd_ = *signal_fd;
+  if (auto added = loop_.addFd(signal_fd_, EPOLLIN, [this](uint32_t) { onSignal(); }); !added) {
+    return added;
+  }
+  return buildMonitors(config);
+}
+
+void Daemon::onSignal() {
+  signalfd_siginfo info{};
+  while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+    if (info.ssi_signo == SIGHUP) {
+      reload();
+    } else {
+      logLine(std::string("exiting on ") + (info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM"));
+      loop_.stop(kExitOk);
+      return;
+    }
+  }
+}
+
+void Daemon::reload() {
+  if (!options_.config_path) {
+    logLine("SIGHUP: running the embedded default configuration; nothing to reload");
+    return;
+  }
+  auto config = sys::loadConfigFile(*options_.config_path);
+  if (!config) {
+    logLine("SIGHUP: keeping the current configuration: " + config.error().message);
+    return;
+  }
+  if (auto opened = openEventLog(*config); !opened) {
+    logLine("SIGHUP: keeping the current configuration: " + opened.error().message);
+    return;
+  }
+  dry_run_ = options_.dry_run || config->daemon.dry_run;
+  monitors_.clear();
+  if (auto built = buildMonitors(*config); !built) {
+    logLine("SIGHUP: the new configuration cannot run: " + built.error().message);
+    return;
+  }
+  logLine("SIGHUP: configuration reloaded from " + *options_.config_path);
+}
+
+int Daemon::run() {
+  auto result = loop_.run();
+  if (!result) {
+    logLine(result.error().message);
+    return 1;
+  }
+  return *result;
+}
+
+}  // namespace
+
+int runDaemon(const DaemonOptions& options) {
+  auto config = loadConfig(options);
+  if (!config) {
+    std::cerr << config.error().message << '\n';
+    return kExitBadInput;
+  }
+  auto proc = sys::ProcReader::open(options.proc_root);
+  if (!proc) {
+    std::cerr << "oomkit run: " << proc.error().message << '\n';
+    return kExitBadInput;
+  }
+  auto loop = EventLoop::create();
+  if (!loop) {
+    std::cerr << "oomkit run: " << loop.error().message << '\n';
+    return 1;
+  }
+  Daemon daemon(options, std::move(*proc), std::move(*loop));
+  if (auto started = daemon.start(std::move(*config)); !started) {
+    std::cerr << "oomkit run: " << started.error().message << '\n';
+    return kExitBadInput;
+  }
+  logLine("running");
+  return daemon.run();
+}
+
+}  // namespace oomkit::daemon

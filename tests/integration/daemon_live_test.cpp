@@ -1,0 +1,257 @@
+// Live tests of `oomkit run`: the daemon scoped to a memory cgroup the test creates, with real
+// hogs growing toward the cgroup's limit. Only the test's own processes are ever killed: the
+// daemon's scope is the test cgroup, and the cgroup holds nothing else.
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/file_io.h"
+#include "support/memcg.h"
+#include "support/subprocess.h"
+
+namespace oomkit::test {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr uint64_t kMiB = 1024 * 1024;
+
+bool alive(TestProcess& p) {
+  return !p.waitExit(milliseconds(0)).has_value();
+}
+
+std::vector<json> readEvents(const std::string& path) {
+  std::vector<json> events;
+  for (const auto& line : splitLines(readFile(path).value_or(""))) {
+    json event = json::parse(line, nullptr, false);
+    EXPECT_FALSE(event.is_discarded()) << "not JSON: " << line;
+    if (!event.is_discarded()) events.push_back(std::move(event));
+  }
+  return events;
+}
+
+class DaemonLiveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!TestMemcg::skipReason().empty()) GTEST_SKIP() << TestMemcg::skipReason();
+    base_ = std::filesystem::temp_directory_path() /
+            ("oomkit-daemon-test-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(base_);
+    std::filesystem::create_directories(base_);
+    auto memcg = TestMemcg::create(512 * kMiB);
+    ASSERT_TRUE(memcg) << memcg.error().message;
+    memcg_.emplace(std::move(*memcg));
+  }
+  void TearDown() override {
+    if (daemon_) stopDaemon();
+    std::filesystem::remove_all(base_);
+  }
+
+  std::string eventLog() const { return (base_ / "events.jsonl").string(); }
+  std::string configPath() const { return (base_ / "oomkit.toml").string(); }
+
+  void writeConfig(const std::string& scope_extra = "") {
+    std::ofstream out(configPath());
+    out << "[daemon]\nevent_log = \"" << eventLog() << "\"\n\n"
+        << "[[scope]]\nname = \"test\"\ncgroup = \"" << memcg_->path() << "\"\n"
+        << scope_extra << "[scope.watermarks]\nmin = \"10%\"\nlow = \"20%\"\nhigh = \"25%\"\n";
+  }
+
+  // Starts `oomkit run` and waits until it says it is running.
+  void startDaemon(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {
+        OOMKIT_BINARY, "run", "--config", configPath(), "--state-dir", (base_ / "state").string(),
+        "--kmsg",      ""};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto daemon = TestProcess::spawn(argv);
+    ASSERT_TRUE(daemon) << daemon.error().message;
+    daemon_.emplace(std::move(*daemon));
+    ASSERT_TRUE(waitForLog("oomkit: running")) << daemon_->err();
+  }
+
+  bool waitForLog(const std::string& text, seconds timeout = seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      daemon_->drainOutput();
+      if (daemon_->err().find(text) != std::string::npos) return true;
+      if (daemon_->waitExit(milliseconds(0))) return false;
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    return false;
+  }
+
+  // SIGTERM; the daemon must exit 0.
+  void stopDaemon() {
+    ASSERT_TRUE(daemon_->kill(SIGTERM));
+    auto end = daemon_->waitExit(seconds(10));
+    ASSERT_TRUE(end) << end.error().message;
+    EXPECT_TRUE(end->exitedWith(0)) << end->describe() << "\n" << daemon_->err();
+    daemon_.reset();
+  }
+
+  TestProcess start(std::vector<std::string> args) {
+    args.insert(args.end(), {"--cgroup-procs", memcg_->procsFile()});
+    auto p = spawnTestProcess(args);
+    EXPECT_TRUE(p) << p.error().message;
+    if (!p) throw std::runtime_error("testproc failed to start");
+    return std::move(*p);
+  }
+
+  const json* findOomEvent(const std::vector<json>& events) {
+    for (const auto& e : events) {
+      if (e["type"] == "oom") return &e;
+    }
+    return nullptr;
+  }
+
+  std::filesystem::path base_;
+  std::optional<TestMemcg> memcg_;
+  std::optional<TestProcess> daemon_;
+};
+
+TEST_F(DaemonLiveTest, KillsAOneGigabytePerSecondHogBeforeTheKernelDoes) {
+  writeConfig();
+  startDaemon();
+  TestProcess bystander1 = start({"--anon", "50", "--name", "bystander1"});
+  TestProcess bystander2 = start({"--anon", "50", "--name", "bystander2"});
+  // 600 MiB at 1 GiB/s into a 512 MiB cgroup that already holds 100 MiB: past the limit in
+  // about 0.4 s unless something stops it.
+  TestProcess hog = start({"--grow-mib", "600", "--grow-rate", "1024", "--name", "hog"});
+
+  auto end = hog.waitExit(seconds(10));
+  ASSERT_TRUE(end) << "the hog is still running\n" << daemon_->err();
+  EXPECT_TRUE(end->killedBy(SIGKILL)) << end->describe();
+  auto kernel_kills = memcg_->oomKillCount();
+  ASSERT_TRUE(kernel_kills);
+  EXPECT_EQ(*kernel_kills, 0u) << "the kernel's OOM killer acted before oomkit";
+  EXPECT_TRUE(alive(bystander1) && alive(bystander2));
+
+  // The event is written once the hog has exited.
+  ASSERT_TRUE(waitForLog("watermark: kill")) << daemon_->err();
+  std::vector<json> events;
+  const json* oom = nullptr;
+  for (int i = 0; i < 100 && !oom; ++i) {
+    events = readEvents(eventLog());
+    oom = findOomEvent(events);
+    if (!oom) std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_NE(oom, nullptr) << readFile(eventLog()).value_or("(no event log)");
+  EXPECT_EQ((*oom)["trigger"], "watermark");
+  EXPECT_EQ((*oom)["action"], "kill");
+  EXPECT_EQ((*oom)["dry_run"], false);
+  EXPECT_EQ((*oom)["victim"]["pid"], hog.pid());
+  const json& t = (*oom)["timestamps"];
+  ASSERT_TRUE(t["signalled"].is_number() && t["exited"].is_number()) << oom->dump();
+  EXPECT_LE(t["trigger"].get<double>(), t["decided"].get<double>());
+  EXPECT_LE(t["decided"].get<double>(), t["signalled"].get<double>());
+  EXPECT_LE(t["signalled"].get<double>(), t["exited"].get<double>());
+  // The level changes came first: clear -> pressure -> oom (or straight to oom).
+  bool saw_oom_level = false;
+  for (const auto& e : events) {
+    if (e["type"] == "state" && e["level"] == "oom") saw_oom_level = true;
+  }
+  EXPECT_TRUE(saw_oom_level) << readFile(eventLog()).value_or("");
+  stopDaemon();
+}
+
+TEST_F(DaemonLiveTest, DryRunKillsNothingAndSaysWhatItWouldHaveDone) {
+  writeConfig();
+  startDaemon({"--dry-run"});
+  TestProcess bystander = start({"--anon", "50", "--name", "bystander"});
+  // Stops growing at 420 MiB: below the limit, above `min`, so nobody needs to die.
+  TestProcess hog = start({"--grow-mib", "420", "--grow-rate", "1024", "--name", "hog"});
+
+  ASSERT_TRUE(waitForLog("watermark: kill")) << daemon_->err();
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_TRUE(alive(hog)) << "a dry run killed the hog";
+  EXPECT_TRUE(alive(bystander));
+  const auto events = readEvents(eventLog());
+  const json* oom = findOomEvent(events);
+  ASSERT_NE(oom, nullptr) << readFile(eventLog()).value_or("");
+  EXPECT_EQ((*oom)["dry_run"], true);
+  EXPECT_EQ((*oom)["action"], "kill");
+  EXPECT_EQ((*oom)["victim"]["pid"], hog.pid());
+  EXPECT_EQ((*oom)["killed_pids"], json::array({hog.pid()}));
+  EXPECT_TRUE((*oom)["timestamps"]["signalled"].is_null());
+  // Still out of memory, but a dry run re-runs at most once a second, not every sample.
+  size_t oom_events = 0;
+  for (const auto& e : events)
+    oom_events += e["type"] == "oom" ? 1 : 0;
+  EXPECT_LE(oom_events, 2u);
+  stopDaemon();
+}
+
+TEST_F(DaemonLiveTest, SighupWithABrokenConfigKeepsTheOldOne) {
+  writeConfig();
+  startDaemon();
+  { std::ofstream(configPath()) << "[[scope]]\nname = 3\n"; }
+  ASSERT_TRUE(daemon_->kill(SIGHUP));
+  ASSERT_TRUE(waitForLog("keeping the current configuration")) << daemon_->err();
+  EXPECT_NE(daemon_->err().find("oomkit.toml:2:"), std::string::npos) << daemon_->err();
+  // The old configuration still protects the cgroup.
+  TestProcess hog = start({"--grow-mib", "600", "--grow-rate", "1024", "--name", "hog"});
+  auto end = hog.waitExit(seconds(10));
+  ASSERT_TRUE(end);
+  EXPECT_TRUE(end->killedBy(SIGKILL));
+  auto kernel_kills = memcg_->oomKillCount();
+  ASSERT_TRUE(kernel_kills);
+  EXPECT_EQ(*kernel_kills, 0u);
+  stopDaemon();
+}
+
+TEST_F(DaemonLiveTest, SighupWithAGoodConfigAppliesIt) {
+  writeConfig();
+  startDaemon();
+  writeConfig("[scope.policy]\npanic_on_oom = 2\n");
+  ASSERT_TRUE(daemon_->kill(SIGHUP));
+  ASSERT_TRUE(waitForLog("configuration reloaded")) << daemon_->err();
+  TestProcess hog = start({"--grow-mib", "470", "--grow-rate", "1024", "--name", "hog"});
+  // panic_on_oom = 2 with the log action: the daemon logs a panic and kills nothing.
+  ASSERT_TRUE(waitForLog("watermark: panic")) << daemon_->err();
+  EXPECT_TRUE(alive(hog));
+  stopDaemon();
+}
+
+TEST(DaemonCliTest, BadConfigsAreExitTwoWithFileLineAndKey) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("oomkit-daemon-cli-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  struct Case {
+    std::string text;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"[[scope]]\nname = \"m\"\n[scope.watermarks]\nmin = \"20%\"\nlow = \"10%\"\nhigh = "
+       "\"30%\"\n",
+       "scope[0].watermarks.low"},
+      {"[daemon]\nevnt_log = \"-\"\n[[scope]]\nname = \"m\"\n", ":2:1: daemon.evnt_log"},
+      {"[[scope]]\nname = \"m\"\n[scope.policy]\npanic_on_oom = \"yes\"\n",
+       ":4:16: scope[0].policy.panic_on_oom"},
+      {"[[scope]]\nname = \"m\"\ncgroup = \"/a\"\n[[scope]]\nname = \"m\"\ncgroup = \"/b\"\n",
+       "scope[1].name"},
+  };
+  for (const Case& c : cases) {
+    const auto path = (dir / "bad.toml").string();
+    { std::ofstream(path) << c.text; }
+    auto r = runCommand({OOMKIT_BINARY, "run", "--config", path, "--state-dir",
+                         (dir / "state").string(), "--kmsg", ""},
+                        seconds(10));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status.exit_code, 2) << c.text << r->err;
+    EXPECT_NE(r->err.find(path), std::string::npos) << r->err;
+    EXPECT_NE(r->err.find(c.message), std::string::npos) << "want " << c.message << " in\n"
+                                                         << r->err;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace oomkit::test

@@ -214,6 +214,11 @@ void checkHandler(const HandlerConfig& h, bool global, const std::string& key, I
       checkGrowLimit(h.grow_limit, global, key, issues);
       break;
     case HandlerType::kMemoryReclaim: {
+      if (global) {
+        issues.add(key + ".type",
+                   "memory-reclaim is only for cgroup scopes (it writes the cgroup's "
+                   "memory.reclaim)");
+      }
       const auto& amount = h.memory_reclaim.amount;
       if (amount && (amount->isPercent() ? amount->percent <= 0 : amount->bytes == 0)) {
         issues.add(key + ".amount", "must be above 0");

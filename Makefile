@@ -8,7 +8,7 @@ TSAN_DIR     ?= build-tsan
 JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS  ?=
 CTEST_FLAGS  ?= --output-on-failure
-RUN_ARGS     ?= rank --top 15
+RUN_ARGS     ?= run
 
 # Packages the build, the tests and the benchmarks need (Debian 12 names). earlyoom is only
 # measured against in `make bench`: while installing, a temporary policy-rc.d keeps its
@@ -47,7 +47,8 @@ $(BUILD_DIR)/CMakeCache.txt: | deps
 build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Until the daemon exists, `run` shows what the kernel's OOM killer would do right now.
+# `run` starts the daemon on its embedded default configuration (global scope, earlyoom-like
+# watermarks); the event log goes to standard output, human lines to stderr. Ctrl-C stops it.
 run: build
 	./$(BUILD_DIR)/oomkit $(RUN_ARGS)
 

@@ -7,10 +7,11 @@
 #include <memory>
 
 #include "oomkit/core/oom_report.h"
+#include "oomkit/daemon/kernel_oom_json.h"
 #include "oomkit/sys/files.h"
 
 #include "commands.h"
-#include "report_json.h"
+#include "report_text.h"
 
 namespace oomkit::cli {
 namespace {
@@ -34,7 +35,7 @@ Status feedInput(const std::string& file, core::OomReportParser& parser) {
 
 void print(const core::OomReport& report, const ParseOptions& o, bool first) {
   if (o.json) {
-    std::cout << reportToJson(report).dump() << '\n';
+    std::cout << daemon::formatOomReportJson(report) << '\n';
   } else {
     std::cout << (first ? "" : "\n") << reportToText(report, o.top_tasks);
   }

@@ -2,27 +2,28 @@
 // kernel's OOM kill counters (for kills whose report was rate-limited or lost).
 #include <poll.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <utility>
+#include <vector>
 
-#include "oomkit/core/oom_report.h"
+#include "oomkit/daemon/kernel_oom_json.h"
+#include "oomkit/daemon/kernel_oom_watcher.h"
 #include "oomkit/sys/cgroups.h"
-#include "oomkit/sys/kmsg_reader.h"
-#include "oomkit/sys/oom_counters.h"
 
 #include "commands.h"
-#include "report_json.h"
+#include "report_text.h"
 
 namespace oomkit::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A complete report waits this long for its oom_reaper line before it is printed anyway.
-constexpr auto kReaperWait = std::chrono::milliseconds(250);
-// A counted kill with no report after this long is reported from the counters alone.
-constexpr auto kReportGrace = std::chrono::milliseconds(1000);
+// How soon a plain file given as --kmsg is read again once at its end.
+constexpr auto kPlainFileRecheck = std::chrono::milliseconds(1);
 
 struct WatchOptions {
   RootOptions roots;
@@ -32,105 +33,76 @@ struct WatchOptions {
   size_t count = 0;  // exit after this many kills; 0 = run until killed
 };
 
-class Watcher {
+// poll()'s timeout until `when`: 0 once it passed, otherwise rounded up to a millisecond.
+int pollTimeout(Clock::time_point now, Clock::time_point when) {
+  if (when <= now) return 0;
+  return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(when - now).count());
+}
+
+void printKill(const daemon::KernelOomKill& kill, bool json) {
+  if (json) {
+    std::cout << daemon::formatWatchKillJson(kill) << std::endl;
+  } else if (kill.report) {
+    std::cout << reportToText(*kill.report, 3) << std::endl;
+  } else {
+    std::cout << "OOM kill counted without a kernel report (rate-limited or lost): " << kill.kills
+              << (kill.memcg ? " in memory cgroup " + *kill.memcg : std::string(" (global)"))
+              << std::endl;
+  }
+}
+
+// The watcher driven by poll(): the log's fd, a counter tick every --interval-ms, and the
+// watcher's own deadlines (a report's reaper wait, a counted kill's grace).
+class WatchLoop {
  public:
-  Watcher(const WatchOptions& o, sys::KmsgReader kmsg, sys::OomKillCounters counters)
-      : o_(o), kmsg_(std::move(kmsg)), counters_(std::move(counters)) {}
+  WatchLoop(const WatchOptions& o, daemon::KernelOomWatcher watcher)
+      : o_(o), watcher_(std::move(watcher)) {}
 
   // Runs until `count` kills were printed (or forever); returns the exit code.
   int run() {
-    while (o_.count == 0 || printed_ < o_.count) {
-      pollfd pfd{kmsg_.fd(), POLLIN, 0};
-      if (::poll(&pfd, 1, o_.interval_ms) < 0 && errno != EINTR) return kExitBadInput;
-      if (auto s = drainKmsg(); !s) {
-        std::cerr << "oomkit watch: " << s.error().message << '\n';
-        return kExitBadInput;
+    const auto interval = std::chrono::milliseconds(o_.interval_ms);
+    auto next_tick = Clock::now();
+    for (;;) {
+      const auto now = Clock::now();
+      if (now >= next_tick) {
+        watcher_.onTick(now);
+        next_tick = now + interval;
       }
-      checkCounters();
+      for (const auto& kill : watcher_.takeKills(now)) {
+        printKill(kill, o_.json);
+        printed_ += kill.kills;
+      }
+      if (o_.count != 0 && printed_ >= o_.count) return kExitOk;
+      if (auto code = waitForLog(std::min(next_tick, watcher_.nextDeadline().value_or(next_tick))))
+        return *code;
     }
-    return kExitOk;
   }
 
  private:
-  Status drainKmsg() {
-    for (;;) {
-      auto record = kmsg_.next();
-      if (!record) return Unexpected(record.error());
-      if (!*record) break;
-      parser_.feed(**record);
-      last_record_ = Clock::now();
+  // Waits for the log until `until`; an exit code when reading it failed.
+  std::optional<int> waitForLog(Clock::time_point until) {
+    const auto now = Clock::now();
+    // A plain file at its end (--kmsg /dev/null, a replay) is always "readable": look again
+    // shortly instead of spinning on it.
+    const bool at_end = std::exchange(kmsg_at_end_, false);
+    if (at_end) until = std::min(until, now + kPlainFileRecheck);
+    pollfd pfd{at_end ? -1 : watcher_.kmsgFd(), POLLIN, 0};
+    const int ready = ::poll(&pfd, 1, pollTimeout(now, until));
+    if (ready < 0 && errno != EINTR) return kExitBadInput;
+    if (ready <= 0) return std::nullopt;
+    auto read = watcher_.onKmsgReadable(Clock::now());
+    if (!read) {
+      std::cerr << "oomkit watch: " << read.error().message << '\n';
+      return kExitBadInput;
     }
-    if (Clock::now() - last_record_ >= kReaperWait) parser_.flush();
-    for (const auto& report : parser_.takeReports())
-      emitReport(report);
-    return Ok{};
-  }
-
-  void emitReport(const core::OomReport& report) {
-    if (!report.victim) return;  // a cut-off header without a kill: nothing died
-    ++reported_;
-    // Absorb this kill into the per-cgroup baselines so it is not reported twice.
-    (void)counters_.scanCgroups();
-    if (o_.json) {
-      auto out = reportToJson(report);
-      out["source"] = "kmsg";
-      std::cout << out.dump() << std::endl;
-    } else {
-      std::cout << reportToText(report, 3) << std::endl;
-    }
-    ++printed_;
-  }
-
-  void checkCounters() {
-    auto added = counters_.pollGlobal();
-    if (!added) return;
-    counted_ += *added;
-    if (counted_ <= reported_) {
-      unexplained_since_.reset();
-      return;
-    }
-    if (!unexplained_since_) unexplained_since_ = Clock::now();
-    if (Clock::now() - *unexplained_since_ < kReportGrace) return;
-    emitCounted(counted_ - reported_);
-    reported_ = counted_;
-    unexplained_since_.reset();
-  }
-
-  void emitCounted(uint64_t kills) {
-    auto cgroups = counters_.scanCgroups();
-    uint64_t placed = 0;
-    for (const auto& c : cgroups) {
-      emitCounterEvent(c.path, c.kills);
-      placed += c.kills;
-    }
-    if (placed < kills) emitCounterEvent(std::nullopt, kills - placed);
-  }
-
-  void emitCounterEvent(const std::optional<std::string>& memcg, uint64_t kills) {
-    if (o_.json) {
-      nlohmann::json out = {{"source", "counter"},
-                            {"scope", memcg ? "memcg" : "global"},
-                            {"memcg", memcg ? nlohmann::json(*memcg) : nlohmann::json(nullptr)},
-                            {"kills", kills},
-                            {"victim", nullptr},
-                            {"complete", false}};
-      std::cout << out.dump() << std::endl;
-    } else {
-      std::cout << "OOM kill counted without a kernel report (rate-limited or lost): " << kills
-                << (memcg ? " in memory cgroup " + *memcg : std::string(" (global)")) << std::endl;
-    }
-    printed_ += kills;
+    kmsg_at_end_ = *read == 0;
+    return std::nullopt;
   }
 
   const WatchOptions& o_;
-  sys::KmsgReader kmsg_;
-  sys::OomKillCounters counters_;
-  core::OomReportParser parser_;
-  Clock::time_point last_record_ = Clock::now();
-  std::optional<Clock::time_point> unexplained_since_;
-  uint64_t counted_ = 0;   // kills /proc/vmstat counted since start
-  uint64_t reported_ = 0;  // kills printed (from reports or counters)
-  size_t printed_ = 0;
+  daemon::KernelOomWatcher watcher_;
+  bool kmsg_at_end_ = false;
+  uint64_t printed_ = 0;  // kills printed (a counter line stands for its `kills`)
 };
 
 int runWatch(const WatchOptions& o) {
@@ -139,25 +111,20 @@ int runWatch(const WatchOptions& o) {
     std::cerr << "oomkit watch: " << proc.error().message << '\n';
     return kExitBadInput;
   }
-  auto kmsg = sys::KmsgReader::open(o.kmsg, sys::KmsgReader::Start::kNow);
-  if (!kmsg) {
-    std::cerr << "oomkit watch: " << kmsg.error().message << '\n';
-    return kExitBadInput;
-  }
   auto hierarchy = sys::findMemoryHierarchy(*proc, o.roots.cgroup_roots);
   std::optional<sys::MemoryHierarchy> memcg;
   if (hierarchy) memcg = *hierarchy;
-  auto counters = sys::OomKillCounters::open(*proc, memcg);
-  if (!counters) {
-    std::cerr << "oomkit watch: " << counters.error().message << '\n';
+  auto watcher = daemon::KernelOomWatcher::open(*proc, memcg, o.kmsg);
+  if (!watcher) {
+    std::cerr << "oomkit watch: " << watcher.error().message << '\n';
     return kExitBadInput;
   }
   std::cerr << "oomkit watch: following " << o.kmsg << " and " << o.roots.proc_root
             << "/vmstat oom_kill"
             << (memcg ? " and the memory cgroups under " + memcg->mount_dir : std::string())
             << std::endl;
-  Watcher watcher(o, std::move(*kmsg), std::move(*counters));
-  return watcher.run();
+  WatchLoop loop(o, std::move(*watcher));
+  return loop.run();
 }
 
 }  // namespace

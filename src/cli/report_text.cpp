@@ -1,83 +1,19 @@
-#include "report_json.h"
+// The human rendering of a kernel OOM report (`oomkit parse`, `oomkit watch`).
+#include "report_text.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <optional>
+#include <vector>
 
 #include "oomkit/core/text.h"
 
 namespace oomkit::cli {
 namespace {
 
-using nlohmann::json;
-
 std::string logText(std::string_view s) {
   return core::escapeBytes(s, core::BackslashEscape::kKeep);
-}
-
-template <typename T>
-json orNull(const std::optional<T>& value) {
-  return value ? json(*value) : json(nullptr);
-}
-
-json textOrNull(const std::optional<std::string>& value) {
-  return value ? json(logText(*value)) : json(nullptr);
-}
-
-json triggerJson(const core::OomTrigger& t) {
-  json flags = json::array();
-  for (const auto& flag : t.gfp_flags)
-    flags.push_back(logText(flag));
-  return {{"comm", logText(t.comm)},
-          {"pid", orNull(t.pid)},
-          {"gfp_mask", logText(t.gfp_mask)},
-          {"gfp_flags", flags},
-          {"order", t.order},
-          {"oom_score_adj", orNull(t.oom_score_adj)},
-          {"oom_adj", orNull(t.oom_adj)},
-          {"oomkilladj", orNull(t.oomkilladj)}};
-}
-
-json victimJson(const core::OomVictim& v) {
-  return {{"pid", v.pid},
-          {"comm", logText(v.comm)},
-          {"total_vm_kb", orNull(v.total_vm_kb)},
-          {"anon_rss_kb", orNull(v.anon_rss_kb)},
-          {"file_rss_kb", orNull(v.file_rss_kb)},
-          {"shmem_rss_kb", orNull(v.shmem_rss_kb)},
-          {"uid", orNull(v.uid)},
-          {"pgtables_kb", orNull(v.pgtables_kb)},
-          {"oom_score_adj", orNull(v.oom_score_adj)},
-          {"score", orNull(v.score)}};
-}
-
-json taskJson(const core::OomTask& t) {
-  return {{"pid", t.pid},
-          {"uid", t.uid},
-          {"tgid", orNull(t.tgid)},
-          {"total_vm_pages", t.total_vm_pages},
-          {"rss_pages", t.rss_pages},
-          {"rss_anon_pages", orNull(t.rss_anon_pages)},
-          {"rss_file_pages", orNull(t.rss_file_pages)},
-          {"rss_shmem_pages", orNull(t.rss_shmem_pages)},
-          {"pgtables_bytes", orNull(t.pgtables_bytes)},
-          {"nr_ptes", orNull(t.nr_ptes)},
-          {"nr_pmds", orNull(t.nr_pmds)},
-          {"nr_puds", orNull(t.nr_puds)},
-          {"cpu", orNull(t.cpu)},
-          {"oom_adj", orNull(t.oom_adj)},
-          {"swapents", orNull(t.swapents)},
-          {"oom_score_adj", t.oom_score_adj},
-          {"name", logText(t.name)}};
-}
-
-json reapedJson(const core::OomReaped& r) {
-  return {{"pid", r.pid},
-          {"comm", logText(r.comm)},
-          {"anon_rss_kb", orNull(r.anon_rss_kb)},
-          {"file_rss_kb", orNull(r.file_rss_kb)},
-          {"shmem_rss_kb", orNull(r.shmem_rss_kb)}};
 }
 
 // The kernel's badness of a task-table row (pages), as selection saw it at the time:
@@ -144,39 +80,6 @@ std::string tasksText(const core::OomReport& r, size_t top) {
 }
 
 }  // namespace
-
-// NOTE: field names are part of the external format (docs/json.md); do not rename.
-json reportToJson(const core::OomReport& r) {
-  json tasks = json::array();
-  for (const auto& t : r.tasks) tasks.push_back(taskJson(t));
-  json group_killed = json::array();
-  for (const auto& v : r.group_killed) group_killed.push_back(victimJson(v));
-  // A kill whose header was rate-limited has no trigger line at all: null, not zeros.
-  const bool has_trigger = !r.trigger.comm.empty() || !r.trigger.gfp_mask.empty();
-  return {{"kernel_version", textOrNull(r.kernel_version)},
-          {"timestamp", textOrNull(r.timestamp)},
-          {"host", textOrNull(r.host)},
-          {"trigger", has_trigger ? triggerJson(r.trigger) : json(nullptr)},
-          {"task_memcg", textOrNull(r.task_memcg)},
-          {"nodemask", textOrNull(r.nodemask)},
-          {"cpuset", textOrNull(r.cpuset)},
-          {"mems_allowed", textOrNull(r.mems_allowed)},
-          {"oom_group", textOrNull(r.oom_group)},
-          {"group_killed", group_killed},
-          {"no_killable", r.no_killable},
-          {"panic", textOrNull(r.panic)},
-          {"scope", r.memcg ? "memcg" : "global"},
-          {"manual", r.manual},
-          {"constraint", textOrNull(r.constraint)},
-          {"memcg", textOrNull(r.memcg_path)},
-          {"memcg_usage_kb", orNull(r.memcg_usage_kb)},
-          {"memcg_limit_kb", orNull(r.memcg_limit_kb)},
-          {"victim", r.victim ? victimJson(*r.victim) : json(nullptr)},
-          {"tasks", tasks},
-          {"reaped", r.reaped ? reapedJson(*r.reaped) : json(nullptr)},
-          {"complete", r.complete},
-          {"lines", {r.first_line, r.last_line}}};
-}
 
 std::string reportToText(const core::OomReport& r, size_t top_tasks) {
   const auto& t = r.trigger;

@@ -62,8 +62,12 @@ TEST(ValidateConfigTest, AcceptsEveryPanicActionAndHandlerType) {
   reclaim.name = "reclaim";
   reclaim.memory_reclaim.amount = MemoryAmount::ofPercent(5);
   config.scopes[0].handlers = {reclaim};
+  config.scopes[0].cgroup = "/reclaimable";  // memory-reclaim is for cgroup scopes
 
   EXPECT_TRUE(validateConfig(config).empty());
+  config.scopes[0].cgroup.reset();
+  ASSERT_EQ(validateConfig(config).size(), 1U);
+  EXPECT_EQ(validateConfig(config)[0].key, "scope[0].handler[0].type");
 }
 
 struct Case {

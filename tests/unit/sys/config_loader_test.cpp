@@ -71,9 +71,9 @@ sigterm_first = true
 sigterm_grace = "500ms"
 reap_timeout = "3s"
 [[scope.handler]]
-type = "memory-reclaim"
+type = "exec"
 priority = 5
-amount = "2%"
+command = ["/usr/local/bin/compact"]
 [[scope.handler]]
 name = "drop-caches"
 type = "exec"
@@ -93,6 +93,7 @@ reserve = "4G"
 ceiling = "16G"
 [[scope.handler]]
 type = "memory-reclaim"
+amount = "2%"
 )";
 
 TEST(ConfigLoaderTest, LoadsTheDaemonIssuesExample) {
@@ -138,10 +139,10 @@ TEST(ConfigLoaderTest, LoadsEveryKeyOfAScope) {
   EXPECT_EQ(machine.kill.sigterm_grace, 500ms);
   EXPECT_EQ(machine.policy.reap_timeout, core::Seconds(3.0));
   ASSERT_EQ(machine.handlers.size(), 2U);
-  EXPECT_EQ(machine.handlers[0].type, core::HandlerType::kMemoryReclaim);
-  EXPECT_EQ(machine.handlers[0].name, "memory-reclaim");  // the type's name by default
+  EXPECT_EQ(machine.handlers[0].type, core::HandlerType::kExec);
+  EXPECT_EQ(machine.handlers[0].name, "exec");  // the type's name by default
   EXPECT_EQ(machine.handlers[0].priority, 5);
-  EXPECT_EQ(machine.handlers[0].memory_reclaim.amount, MemoryAmount::ofPercent(2));
+  EXPECT_EQ(machine.handlers[0].exec.command, std::vector<std::string>{"/usr/local/bin/compact"});
   EXPECT_EQ(machine.handlers[1].name, "drop-caches");
   EXPECT_EQ(machine.handlers[1].exec.command,
             (std::vector<std::string>{"/usr/local/bin/drop-caches"}));
@@ -154,7 +155,7 @@ TEST(ConfigLoaderTest, LoadsEveryKeyOfAScope) {
   EXPECT_EQ(grow.step_bytes, 256 * kMiB);
   EXPECT_EQ(grow.reserve_bytes, 4 * kGiB);
   EXPECT_EQ(grow.ceiling_bytes, 16 * kGiB);
-  EXPECT_EQ(batch.handlers.at(1).memory_reclaim.amount, std::nullopt);
+  EXPECT_EQ(batch.handlers.at(1).memory_reclaim.amount, MemoryAmount::ofPercent(2));
 }
 
 TEST(ConfigLoaderTest, TheEmbeddedDefaultIsOneGlobalEarlyoomLikeScope) {
@@ -341,9 +342,9 @@ TEST(ConfigLoaderTest, ReportsTheRulesAtTheirKeys) {
        "t.toml:4:8: scope[0].handler[0].type: grow-limit is only for cgroup scopes (it raises the "
        "cgroup's memory limit)"},
       {"duplicate handler names",
-       "[[scope]]\nname = \"m\"\n[[scope.handler]]\ntype = \"memory-reclaim\"\n"
+       "[[scope]]\nname = \"m\"\ncgroup = \"/m\"\n[[scope.handler]]\ntype = \"memory-reclaim\"\n"
        "[[scope.handler]]\ntype = \"memory-reclaim\"\n",
-       "t.toml:5:1: scope[0].handler[1].name: duplicate handler name 'memory-reclaim' "
+       "t.toml:6:1: scope[0].handler[1].name: duplicate handler name 'memory-reclaim' "
        "(scope[0].handler[0] has it too)"},
   });
 }

@@ -233,4 +233,20 @@ std::optional<uint64_t> findKeyedValue(std::string_view text, std::string_view k
   return value;
 }
 
+std::string unescapeBytes(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 3 < text.size() && text[i + 1] == 'x') {
+      if (const auto byte = parseHex64(text.substr(i + 2, 2))) {
+        out += static_cast<char>(*byte);
+        i += 3;
+        continue;
+      }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
 }  // namespace oomkit::core

@@ -49,7 +49,7 @@ std::optional<VictimRecord> parseVictim(std::string_view line) {
   if (!pid || !start_time || !signalled || !deadline || *pid <= 0 || *pid > INT32_MAX) {
     return std::nullopt;
   }
-  auto comm = core::unescapeKernelString(line.substr(start));
+  auto comm = core::unescapeBytes(line.substr(start));
   return VictimRecord{static_cast<int32_t>(*pid), *start_time, std::move(comm),
                       fromNanos(*signalled), fromNanos(*deadline)};
 }
@@ -173,7 +173,7 @@ uint64_t OomState::grantedBytes(std::string_view cgroup, std::string_view handle
   core::forEachLine(*text, [&](std::string_view line) {
     const size_t space = line.rfind(' ');
     if (space == std::string_view::npos) return;
-    if (core::unescapeKernelString(line.substr(0, space)) != handler) return;
+    if (core::unescapeBytes(line.substr(0, space)) != handler) return;
     if (const auto bytes = core::parseU64(line.substr(space + 1))) granted = *bytes;
   });
   return granted;
@@ -188,7 +188,7 @@ Status OomState::addGrantedBytes(std::string_view cgroup, std::string_view handl
     core::forEachLine(*old, [&](std::string_view line) {
       const size_t space = line.rfind(' ');
       if (space == std::string_view::npos) return;
-      if (core::unescapeKernelString(line.substr(0, space)) == handler) {
+      if (core::unescapeBytes(line.substr(0, space)) == handler) {
         const uint64_t before = core::parseU64(line.substr(space + 1)).value_or(0);
         text += std::string(line.substr(0, space)) + ' ' + std::to_string(before + bytes) + '\n';
         found = true;

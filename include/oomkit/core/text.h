@@ -86,6 +86,10 @@ enum class BackslashEscape { kEscape, kKeep };
 std::string escapeBytes(std::string_view bytes,
                         BackslashEscape backslash = BackslashEscape::kEscape);
 
+// The inverse of escapeBytes(kEscape): every "\xNN" becomes the byte 0xNN; anything else is
+// copied. unescapeBytes(escapeBytes(b)) == b for any bytes b.
+std::string unescapeBytes(std::string_view text);
+
 // `bytes` for an error message: escapeBytes() of at most the first 64 bytes, in single quotes,
 // with "..." after the quote when cut. Bounds the size of messages built from hostile input.
 std::string quoteBytes(std::string_view bytes);

@@ -412,5 +412,15 @@ TEST(EscapeBytesTest, KeepModeLeavesLogEscapesAlone) {
   EXPECT_EQ(escapeBytes("\xff\n", BackslashEscape::kKeep), "\\xff\\x0a");
 }
 
+TEST(UnescapeBytesTest, InvertsEscapeBytesForAnyBytes) {
+  const std::string samples[] = {"plain", "a b (c) d", std::string("nul\0in", 6), "\xff\xfe bad",
+                                 "new\nline", "back\\slash \\x41", "caf\xc3\xa9", ""};
+  for (const auto& bytes : samples) {
+    EXPECT_EQ(unescapeBytes(escapeBytes(bytes)), bytes) << escapeBytes(bytes);
+  }
+  EXPECT_EQ(unescapeBytes("\\x4"), "\\x4");    // too short: kept as is
+  EXPECT_EQ(unescapeBytes("\\xzz"), "\\xzz");  // not hex: kept as is
+}
+
 }  // namespace
 }  // namespace oomkit::core

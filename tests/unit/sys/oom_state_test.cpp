@@ -60,7 +60,7 @@ TEST_F(OomStateTest, VictimsRoundTripPerScope) {
   auto state = OomState::open(dir_.string());
   ASSERT_TRUE(state);
   const SteadyTime t0{seconds(1000)};
-  const VictimRecord a{123, 456789, "hog (1) x", t0, t0 + seconds(5)};
+  const VictimRecord a{123, 456789, "hog (1)\n\xff\\x", t0, t0 + seconds(5)};
   const VictimRecord b{124, 456790, "other", t0 + seconds(1), t0 + seconds(6)};
   ASSERT_TRUE(state->addVictim("/web", a));
   ASSERT_TRUE(state->addVictim("/web", b));

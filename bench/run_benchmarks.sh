@@ -4,6 +4,10 @@
 # `make bench` runs this as `./bench/run_benchmarks.sh build`. Needs root (it creates a memory
 # cgroup), unshare(1) and the Debian package earlyoom. What it does, in one run
 # (docs/benchmarks.md):
+#   0. first, before any sleeper starts: oomkit_bench_trigger, a manual OOM kill of a 1 GiB
+#      process in a memory cgroup of its own (1.5 GiB limit), with and without
+#      process_mrelease: the time from the trigger to SIGKILL and to the memory being back
+#      (it creates, and always removes, one cgroup per run; it signals only what it started);
 #   1. creates the memory cgroup oomkit-bench-<pid> with a 4 GiB hard limit, and starts 1000
 #      small sleepers (`sleep 900`) inside it, from shells that joined the cgroup first;
 #   2. measures, side by side, with the machine's other processes as they are:
@@ -40,6 +44,7 @@
 #   OOMKIT_BENCH_MIN_TIME=0.2         --benchmark_min_time of the micro-benchmarks (0 = skip them)
 #   OOMKIT_BENCH_HOG_MIB=256          size of the extra "clear largest process" case (0 = skip it)
 #   OOMKIT_BENCH_KEEP_LOGS=1          keep the raw logs (the directory is printed)
+#   OOMKIT_BENCH_TRIGGER_RUNS=10      runs per mode of oomkit_bench_trigger (0 = skip it)
 set -euo pipefail
 
 readonly SLEEP_SECONDS=900  # a sleeper outlives the run, and not much more if we are SIGKILLed
@@ -60,10 +65,14 @@ MIN_TIME=${OOMKIT_BENCH_MIN_TIME:-0.2}
 HOG_MIB=${OOMKIT_BENCH_HOG_MIB:-256}
 ISOLATED=${OOMKIT_BENCH_ISOLATED:-5000}
 HOG_BIN=$BUILD_DIR/bench/oomkit_bench_hog
+TRIGGER_BIN=$BUILD_DIR/bench/oomkit_bench_trigger
+TRIGGER_RUNS=${OOMKIT_BENCH_TRIGGER_RUNS:-10}
 
 [[ -x $SCAN_BIN ]] || die "$SCAN_BIN not found: build first (make build)"
 [[ -x $BENCH_BIN ]] || die "$BENCH_BIN not found: build first (make build)"
 [[ -x $HOG_BIN ]] || die "$HOG_BIN not found: build first (make build)"
+((TRIGGER_RUNS == 0)) || [[ -x $TRIGGER_BIN ]] ||
+  die "$TRIGGER_BIN not found: build first (make build; it needs OOMKIT_BUILD_TESTS=ON)"
 command -v earlyoom >/dev/null || die "earlyoom not installed (apt-get install earlyoom)"
 ((ISOLATED == 0)) || command -v unshare >/dev/null || die "unshare (util-linux) not found"
 [[ $(id -u) -eq 0 ]] || die "needs root: it creates a memory cgroup for the sleepers"
@@ -345,6 +354,14 @@ fi
 echo "oomkit benchmarks: $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "cgroup $CG (limit $((CGROUP_LIMIT >> 20)) MiB); earlyoom: $(earlyoom -v 2>&1 | head -1)"
 echo
+
+# A manual OOM kill, on the machine as it is (before the sleepers: its kill plan compares the
+# victim's mm with every process's).
+if ((TRIGGER_RUNS > 0)); then
+  echo "== manual OOM on a cgroup holding a 1 GiB victim (oomkit_bench_trigger --runs $TRIGGER_RUNS)"
+  "$TRIGGER_BIN" --runs "$TRIGGER_RUNS" || die "oomkit_bench_trigger failed"
+  echo
+fi
 
 started=0
 for n in $COUNTS; do

@@ -286,10 +286,13 @@ void PidfdKiller::kill(Plan& plan) {
       if (auto s = writeCgroupKill(*plan.group_dir); !s) addNote(plan.report, s.error());
     }
     if (!awaitsSigkill(t.outcome)) continue;
+    // Read the clock before the call: the woken victim may take this CPU before the call
+    // returns, and its exit would then seem to start before the signal.
+    const auto sending_at = Clock::now();
     auto sent = t.handle.kill(SIGKILL);
     if (sent) {
       t.outcome = KillOutcome::kKilled;
-      if (!plan.report.sigkill_at) plan.report.sigkill_at = Clock::now();
+      if (!plan.report.sigkill_at) plan.report.sigkill_at = sending_at;
     } else if (sent.error().code == Errc::kNotFound) {
       t.outcome = KillOutcome::kAlreadyGone;
     } else {
@@ -311,7 +314,11 @@ void PidfdKiller::release(Plan& plan) {
     auto released = t.handle.release();
     t.release = releaseOutcome(released);
     if (t.release == ReleaseOutcome::kFailed) addNote(plan.report, released.error());
-    if (t.role == KillRole::kVictim) plan.report.released_at = Clock::now();
+    // Only when process_mrelease() itself freed the memory; after ESRCH the victim's own exit
+    // frees it, and the exit time says when.
+    if (t.role == KillRole::kVictim && t.release == ReleaseOutcome::kReleased) {
+      plan.report.released_at = Clock::now();
+    }
   }
 }
 

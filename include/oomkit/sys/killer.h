@@ -88,7 +88,7 @@ struct KillReport {
   std::optional<uint64_t> usage_before_bytes;   // read just before the first signal
   std::optional<SteadyTime> sigterm_at;         // when SIGTERM went out
   std::optional<SteadyTime> sigkill_at;   // the first SIGKILL (the victim's unless it had left)
-  std::optional<SteadyTime> released_at;  // when process_mrelease() returned
+  std::optional<SteadyTime> released_at;  // process_mrelease() returned, having freed the memory
   std::optional<SteadyTime> exited_at;    // when every target had exited, if seen during the kill
   std::vector<std::string> notes;         // what went wrong without stopping the kill
   // pidfds of every process signalled, for PendingVictims (empty in a dry run).

@@ -12,6 +12,8 @@
 #include "oomkit/core/config.h"
 #include "oomkit/daemon/event_log.h"
 #include "oomkit/daemon/event_loop.h"
+#include "oomkit/daemon/kernel_oom_json.h"
+#include "oomkit/daemon/kernel_oom_watcher.h"
 #include "oomkit/daemon/oom_event_json.h"
 #include "oomkit/daemon/scope_monitor.h"
 #include "oomkit/sys/config_loader.h"
@@ -20,12 +22,16 @@
 #include "oomkit/sys/oom_state.h"
 #include "oomkit/sys/panic_port.h"
 #include "oomkit/sys/self_protection.h"
+#include "oomkit/sys/takeover.h"
+
+#include "scope_detectors.h"
 
 namespace oomkit::daemon {
 namespace {
 
 constexpr int kExitOk = 0;
 constexpr int kExitBadInput = 2;
+constexpr std::chrono::seconds kKernelCounterPoll{1};
 
 void logLine(const std::string& line) {
   // One write per line, so that lines from other writers to stderr do not interleave.
@@ -70,6 +76,9 @@ class Daemon {
   Status buildMonitors(const core::Config& config);
   void onSignal();
   void reload();
+  void startKernelWatcher();
+  void onKernelTick();
+  void emitKernelKills();
   void emit(const std::string& line);
 
   DaemonOptions options_;
@@ -83,6 +92,8 @@ class Daemon {
   std::chrono::nanoseconds wall_offset_{0};
   bool dry_run_ = false;
   int signal_fd_ = -1;
+  std::optional<KernelOomWatcher> kernel_;
+  std::optional<EventLoop::TimerId> kernel_deadline_;
   std::vector<std::unique_ptr<ScopeMonitor>> monitors_;  // last: destroyed first
 };
 
@@ -115,6 +126,12 @@ Status Daemon::buildMonitors(const core::Config& config) {
     auto monitor =
         ScopeMonitor::create(scope, std::move(ports), loop_, std::move(output), dry_run_);
     if (!monitor) return Unexpected(monitor.error());
+    const DetectorContext context{options_.proc_root, memory_, state_ ? &*state_ : nullptr,
+                                  dry_run_, logLine};
+    auto detectors = buildDetectors(scope, context);
+    if (!detectors) return Unexpected(detectors.error());
+    for (auto& detector : *detectors)
+      (*monitor)->addDetector(std::move(detector));
     monitors.push_back(std::move(*monitor));
   }
   monitors_ = std::move(monitors);
@@ -151,6 +168,11 @@ Status Daemon::start(core::Config config) {
             "): `oomkit trigger` runs will not see this daemon's victims");
   }
   if (auto opened = openEventLog(config); !opened) return opened;
+  if (state_ && memory_) {
+    for (const auto& line : sys::Takeover::repairStale(*state_, *memory_))
+      logLine(line);
+  }
+  startKernelWatcher();
 
   auto signal_fd = openSignalFd();
   if (!signal_fd) return Unexpected(signal_fd.error());
@@ -159,6 +181,52 @@ Status Daemon::start(core::Config config) {
     return added;
   }
   return buildMonitors(config);
+}
+
+// The kernel's own OOM kills (those oomkit did not prevent) become events too.
+void Daemon::startKernelWatcher() {
+  if (options_.kmsg.empty()) return;
+  auto watcher = KernelOomWatcher::open(proc_, memory_, options_.kmsg);
+  if (!watcher) {
+    logLine("kernel OOM kills will not be reported: " + watcher.error().message);
+    return;
+  }
+  kernel_.emplace(std::move(*watcher));
+  auto added = loop_.addFd(kernel_->kmsgFd(), EPOLLIN, [this](uint32_t) {
+    if (auto read = kernel_->onKmsgReadable(std::chrono::steady_clock::now()); !read) {
+      logLine("kmsg: " + read.error().message);
+    }
+    emitKernelKills();
+  });
+  if (!added) logLine("kmsg: " + added.error().message);
+  onKernelTick();
+}
+
+void Daemon::onKernelTick() {
+  kernel_->onTick(std::chrono::steady_clock::now());
+  emitKernelKills();
+  // /dev/kmsg wakes the loop for every report; the counters only catch kills whose report was
+  // lost, so the daemon polls them once a second (`oomkit watch` does it every 100 ms), which
+  // keeps its idle cost down.
+  loop_.schedule(std::chrono::steady_clock::now() + kKernelCounterPoll, [this] { onKernelTick(); });
+}
+
+void Daemon::emitKernelKills() {
+  // A report waits for its oom_reaper line (or a grace period): come back when it is due.
+  if (const auto due = kernel_->nextDeadline(); due && !kernel_deadline_) {
+    kernel_deadline_ = loop_.schedule(*due, [this] {
+      kernel_deadline_.reset();
+      emitKernelKills();
+    });
+  }
+  for (const auto& kill : kernel_->takeKills(std::chrono::steady_clock::now())) {
+    emit(formatKernelOomKillJson(kill, wall_offset_));
+    std::string what = "the kernel's OOM killer killed ";
+    what += kill.report && kill.report->victim ? "pid " + std::to_string(kill.report->victim->pid)
+                                               : std::to_string(kill.kills) + " process(es)";
+    if (kill.memcg) what += " in " + *kill.memcg;
+    logLine(what);
+  }
 }
 
 void Daemon::onSignal() {

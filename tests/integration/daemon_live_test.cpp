@@ -66,10 +66,10 @@ class DaemonLiveTest : public ::testing::Test {
   }
 
   // Starts `oomkit run` and waits until it says it is running.
-  void startDaemon(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {
-        OOMKIT_BINARY, "run", "--config", configPath(), "--state-dir", (base_ / "state").string(),
-        "--kmsg",      ""};
+  void startDaemon(std::vector<std::string> extra = {}, const std::string& kmsg = "") {
+    std::vector<std::string> argv = {OOMKIT_BINARY, "run",         "--config",
+                                     configPath(),  "--state-dir", (base_ / "state").string(),
+                                     "--kmsg",      kmsg};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto daemon = TestProcess::spawn(argv);
     ASSERT_TRUE(daemon) << daemon.error().message;
@@ -217,6 +217,95 @@ TEST_F(DaemonLiveTest, SighupWithAGoodConfigAppliesIt) {
   // panic_on_oom = 2 with the log action: the daemon logs a panic and kills nothing.
   ASSERT_TRUE(waitForLog("watermark: panic")) << daemon_->err();
   EXPECT_TRUE(alive(hog));
+  stopDaemon();
+}
+
+TEST_F(DaemonLiveTest, TakeoverModeResolvesTheKernelsOomAndRestoresTheSetting) {
+  writeConfig("takeover = true\n");
+  startDaemon();
+  ASSERT_TRUE(waitForLog("takeover: oom_kill_disable=1")) << daemon_->err();
+  EXPECT_NE(readFile(memcg_->file("memory.oom_control")).value_or("").find("oom_kill_disable 1"),
+            std::string::npos);
+  TestProcess bystander = start({"--anon", "50", "--name", "bystander"});
+  // 700 MiB at full speed: the hog reaches the limit within a fraction of a second; the kernel,
+  // told not to kill, pauses it there and signals the daemon (or the watermark sees it first).
+  auto hog = TestProcess::spawn(
+      {OOMKIT_TESTPROC, "--anon", "700", "--name", "hog", "--cgroup-procs", memcg_->procsFile()});
+  ASSERT_TRUE(hog) << hog.error().message;
+  auto end = hog->waitExit(seconds(10));
+  ASSERT_TRUE(end) << "the hog is still running\n" << daemon_->err();
+  EXPECT_TRUE(end->killedBy(SIGKILL)) << end->describe();
+  auto kernel_kills = memcg_->oomKillCount();
+  ASSERT_TRUE(kernel_kills);
+  EXPECT_EQ(*kernel_kills, 0u);
+  EXPECT_TRUE(alive(bystander));
+  ASSERT_TRUE(waitForLog(": kill: ")) << daemon_->err();
+  stopDaemon();
+  EXPECT_NE(readFile(memcg_->file("memory.oom_control")).value_or("").find("oom_kill_disable 0"),
+            std::string::npos)
+      << "SIGTERM did not restore oom_kill_disable";
+}
+
+TEST_F(DaemonLiveTest, AStartRepairsTheTakeoverOfADaemonThatDied) {
+  writeConfig("takeover = true\n");
+  startDaemon();
+  ASSERT_TRUE(waitForLog("takeover: oom_kill_disable=1")) << daemon_->err();
+  ASSERT_TRUE(daemon_->kill(SIGKILL));  // a crash: no chance to restore anything
+  ASSERT_TRUE(daemon_->waitExit(seconds(10)));
+  daemon_.reset();
+  EXPECT_NE(readFile(memcg_->file("memory.oom_control")).value_or("").find("oom_kill_disable 1"),
+            std::string::npos);
+  writeConfig();  // the next daemon does not take the cgroup over
+  startDaemon();
+  EXPECT_NE(readFile(memcg_->file("memory.oom_control")).value_or("").find("oom_kill_disable 0"),
+            std::string::npos)
+      << daemon_->err();
+  stopDaemon();
+}
+
+TEST_F(DaemonLiveTest, AKernelOomKillItDidNotPreventIsAnEvent) {
+  writeConfig();
+  startDaemon({"--dry-run"}, "/dev/kmsg");  // a dry run lets the kernel's OOM killer act
+  auto hog = TestProcess::spawn({OOMKIT_TESTPROC, "--anon", "700", "--name", "kernel-victim",
+                                 "--cgroup-procs", memcg_->procsFile()});
+  ASSERT_TRUE(hog) << hog.error().message;
+  auto end = hog->waitExit(seconds(10));
+  ASSERT_TRUE(end);
+  EXPECT_TRUE(end->killedBy(SIGKILL)) << end->describe();
+  ASSERT_TRUE(waitForLog("the kernel's OOM killer killed pid " + std::to_string(hog->pid())))
+      << daemon_->err();
+  const json* kernel = nullptr;
+  std::vector<json> events;
+  for (int i = 0; i < 50 && !kernel; ++i) {
+    events = readEvents(eventLog());
+    for (const auto& e : events) {
+      if (e["type"] == "kernel_oom_kill") kernel = &e;
+    }
+    if (!kernel) std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_NE(kernel, nullptr) << readFile(eventLog()).value_or("");
+  EXPECT_EQ((*kernel)["victim"]["pid"], hog->pid()) << kernel->dump();
+  EXPECT_EQ((*kernel)["victim"]["comm"], "kernel-victim");
+  stopDaemon();
+}
+
+TEST_F(DaemonLiveTest, SaysWhichPsiModeEachWindowGets) {
+  if (!fileExists("/proc/pressure/memory")) GTEST_SKIP() << "no /proc/pressure/memory (PSI off)";
+  // The global scope, in a dry run: this test must never kill anything on the machine.
+  {
+    std::ofstream out(configPath());
+    out << "[daemon]\nevent_log = \"" << eventLog() << "\"\n[[scope]]\nname = \"machine\"\n"
+        << "[scope.psi]\nsome_threshold = \"150ms\"\nwindow = \"1s\"\n";
+  }
+  startDaemon({"--dry-run"});
+  ASSERT_TRUE(waitForLog("scope machine: PSI ")) << daemon_->err();
+  // A 1 s window: a kernel trigger where root has CAP_SYS_RESOURCE, else the user-namespace
+  // helper (our machines), else sampling; the log names the mode either way.
+  const std::string& err = daemon_->err();
+  const bool named = err.find("kernel trigger") != std::string::npos ||
+                     err.find("user-namespace trigger") != std::string::npos ||
+                     err.find("sampling") != std::string::npos;
+  EXPECT_TRUE(named) << err;
   stopDaemon();
 }
 

@@ -29,6 +29,12 @@
 #   6. prints a summary table: the median CPU µs per scan of each, and its ratio to earlyoom's
 #      (goals: victim <= 1.0x, full exact ranking <= 2.0x). It exits 1 if the check found a
 #      mode whose victim differed from the full ranking's while the machine did not change.
+# Before step 1 it also runs the daemon's benchmarks (docs/benchmarks.md, "Daemon: reaction and
+# idle cost"): bench/daemon_reaction.sh BUILD_DIR (`oomkit run` against hogs growing at 0.5, 1
+# and 2 GiB/s in 512 MiB memory cgroups of its own, watermark and takeover modes) and
+# bench/daemon_idle.sh BUILD_DIR with IDLE_SECONDS=60 (`oomkit run --dry-run` next to
+# `earlyoom --dryrun`). A failure there (a kernel kill, a dead bystander, no event) makes the
+# script exit 1 at the end, after the other benchmarks have run.
 # Everything it starts is stopped by pid on exit (also on failure or Ctrl-C), and the cgroup is
 # removed. earlyoom never kills anything: it always runs with --dryrun, and is itself stopped by
 # its pid.
@@ -37,6 +43,8 @@
 #   OOMKIT_BENCH_COUNTS="1000 5000"   sleeper counts, ascending (with the hog on, the last one is
 #                                     measured with the hog only)
 #   OOMKIT_BENCH_ISOLATED=5000        sleepers of the private pid namespace case (0 = skip it)
+#   OOMKIT_BENCH_DAEMON_RUNS=20       runs per mode and rate of bench/daemon_reaction.sh (0 = skip it)
+#   OOMKIT_BENCH_IDLE_SECONDS=60      how long bench/daemon_idle.sh runs (0 = skip it)
 #   OOMKIT_BENCH_EARLYOOM_SECONDS=6   how long earlyoom is measured at each count
 #   OOMKIT_BENCH_SCAN_SECONDS=2       how long each oomkit mode scans per case (at least 20
 #                                     victim scans, 6 ranking scans)
@@ -64,6 +72,9 @@ MODES=(victim victim-prefilter victim-plain rank-exact rank rank-json)
 MIN_TIME=${OOMKIT_BENCH_MIN_TIME:-0.2}
 HOG_MIB=${OOMKIT_BENCH_HOG_MIB:-256}
 ISOLATED=${OOMKIT_BENCH_ISOLATED:-5000}
+DAEMON_RUNS=${OOMKIT_BENCH_DAEMON_RUNS:-20}
+IDLE_SECONDS=${OOMKIT_BENCH_IDLE_SECONDS:-60}
+BENCH_DIR=$(dirname "$0")
 HOG_BIN=$BUILD_DIR/bench/oomkit_bench_hog
 TRIGGER_BIN=$BUILD_DIR/bench/oomkit_bench_trigger
 TRIGGER_RUNS=${OOMKIT_BENCH_TRIGGER_RUNS:-10}
@@ -363,6 +374,20 @@ if ((TRIGGER_RUNS > 0)); then
   echo
 fi
 
+# The daemon (`oomkit run`), before any sleeper starts: its reaction to hogs in memory cgroups of
+# its own, then its idle cost next to earlyoom's, on the machine as it is.
+DAEMON_FAILED=0
+if ((DAEMON_RUNS > 0)); then
+  echo "== the daemon's reaction to a hog (bench/daemon_reaction.sh, $DAEMON_RUNS runs per mode and rate)"
+  RUNS=$DAEMON_RUNS "$BENCH_DIR/daemon_reaction.sh" "$BUILD_DIR" || DAEMON_FAILED=1
+  echo
+fi
+if ((IDLE_SECONDS > 0)); then
+  echo "== the daemon's idle cost next to earlyoom's (bench/daemon_idle.sh, $IDLE_SECONDS s)"
+  IDLE_SECONDS=$IDLE_SECONDS "$BENCH_DIR/daemon_idle.sh" "$BUILD_DIR" || DAEMON_FAILED=1
+  echo
+fi
+
 started=0
 for n in $COUNTS; do
   t_spawn=$(date +%s.%N)
@@ -445,6 +470,10 @@ for case in "${CASES[@]}"; do
     printf "%-9s victim <= 1.0x: %-6s  full exact ranking <= 2.0x: %-6s  check: %s\n", c,
       v <= eo ? "met" : "MISSED", x <= 2 * eo ? "met" : "MISSED", check }'
 done
+if ((DAEMON_FAILED)); then
+  echo "run_benchmarks.sh: bench/daemon_reaction.sh or bench/daemon_idle.sh failed (see above)" >&2
+  exit 1
+fi
 if ((MISMATCHED)); then
   echo "run_benchmarks.sh: a mode chose another victim than the full exact ranking (see MISMATCH above)" >&2
   exit 1

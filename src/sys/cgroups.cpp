@@ -56,15 +56,6 @@ std::optional<MemoryHierarchy> fromMountInfo(const std::vector<core::MountInfo>&
   return std::nullopt;
 }
 
-template <typename Parse>
-auto readParsed(const std::string& file, Parse parse) -> decltype(parse(std::string_view{})) {
-  auto text = readFile(file);
-  if (!text) return Unexpected(text.error());
-  auto value = parse(*text);
-  if (!value) return Unexpected(value.error().wrap(file));
-  return value;
-}
-
 std::string parentOf(const std::string& path) {
   const size_t slash = path.rfind('/');
   return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
@@ -109,6 +100,16 @@ std::optional<std::string> MemoryHierarchy::dirOf(const std::string& path) const
   return rest.empty() || rest == "/" ? mount_dir : mount_dir + rest;
 }
 
+Result<std::string> cgroupDirOf(const MemoryHierarchy& hierarchy, const std::string& cgroup) {
+  auto dir = hierarchy.dirOf(cgroup);
+  if (!dir) {
+    return makeError(Errc::kInvalidArgument, "cgroup " + cgroup +
+                                                 " lies outside the memory hierarchy mounted at " +
+                                                 hierarchy.mount_dir);
+  }
+  return *dir;
+}
+
 Result<MemoryHierarchy> findMemoryHierarchy(ProcReader& proc,
                                             const std::vector<std::string>& cgroup_roots) {
   for (const auto& root : cgroup_roots) {
@@ -145,23 +146,23 @@ Result<core::MemcgLimits> readMemcgLimits(const MemoryHierarchy& h, const std::s
   const auto parse_limit = v1 ? core::parseV1Limit : core::parseV2Limit;
   // The root of a v2 hierarchy has no memory.max: it is unlimited.
   if (pathExists(memory_file)) {
-    auto memory = readParsed(memory_file, parse_limit);
+    auto memory = readParsedFile(memory_file, parse_limit);
     if (!memory) return Unexpected(memory.error());
     limits.memory = *memory;
   }
   if (pathExists(swap_file)) {
-    auto swap = readParsed(swap_file, parse_limit);
+    auto swap = readParsedFile(swap_file, parse_limit);
     if (!swap) return Unexpected(swap.error());
     limits.swap = *swap;
     limits.has_swap_file = true;
   }
   if (v1 && pathExists(*dir + "/memory.use_hierarchy")) {
-    auto use = readParsed(*dir + "/memory.use_hierarchy", core::parseUseHierarchy);
+    auto use = readParsedFile(*dir + "/memory.use_hierarchy", core::parseUseHierarchy);
     if (!use) return Unexpected(use.error());
     limits.use_hierarchy = *use;
   }
   if (v1 && path != h.mount_root && pathExists(*dir + "/memory.swappiness")) {
-    auto swappiness = readParsed(*dir + "/memory.swappiness", core::parseSwappiness);
+    auto swappiness = readParsedFile(*dir + "/memory.swappiness", core::parseSwappiness);
     if (!swappiness) return Unexpected(swappiness.error());
     limits.swappiness = *swappiness;
   }

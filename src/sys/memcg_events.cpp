@@ -30,30 +30,12 @@ uint64_t growth(uint64_t before, uint64_t now) {
   return now > before ? now - before : 0;
 }
 
-Result<std::string> cgroupDir(const MemoryHierarchy& hierarchy, const std::string& cgroup) {
-  auto dir = hierarchy.dirOf(cgroup);
-  if (!dir) {
-    return makeError(Errc::kInvalidArgument, "cgroup " + cgroup +
-                                                 " lies outside the memory hierarchy mounted at " +
-                                                 hierarchy.mount_dir);
-  }
-  return *dir;
-}
-
 Result<core::OomControlV1> readOomControl(const std::string& path) {
-  auto text = readFile(path);
-  if (!text) return Unexpected(text.error());
-  auto parsed = core::parseOomControl(*text);
-  if (!parsed) return Unexpected(parsed.error().wrap(path));
-  return parsed;
+  return readParsedFile(path, core::parseOomControl);
 }
 
 Result<core::MemoryEventsV2> readMemoryEvents(const std::string& path) {
-  auto text = readFile(path);
-  if (!text) return Unexpected(text.error());
-  auto parsed = core::parseMemoryEvents(*text);
-  if (!parsed) return Unexpected(parsed.error().wrap(path));
-  return parsed;
+  return readParsedFile(path, core::parseMemoryEvents);
 }
 
 // Writes "<eventfd> <fd of memory.oom_control>" to cgroup.event_control. The registration
@@ -121,7 +103,7 @@ Result<uint64_t> drainInotify(int fd, const std::string& display) {
 
 Result<MemcgOomEvents> MemcgOomEvents::open(const MemoryHierarchy& hierarchy,
                                             const std::string& cgroup) {
-  auto dir = cgroupDir(hierarchy, cgroup);
+  auto dir = cgroupDirOf(hierarchy, cgroup);
   if (!dir) return Unexpected(dir.error());
   const bool v1 = hierarchy.version == core::CgroupVersion::kV1;
   auto fd = v1 ? openV1(*dir) : openV2(*dir);

@@ -109,21 +109,12 @@ Result<std::string> takeoverDir(const MemoryHierarchy& hierarchy, const std::str
     return makeError(Errc::kInvalidArgument,
                      "the root cgroup has no oom_kill_disable; takeover needs a cgroup below it");
   }
-  auto dir = hierarchy.dirOf(cgroup);
-  if (!dir) {
-    return makeError(Errc::kInvalidArgument, "cgroup " + cgroup +
-                                                 " lies outside the memory hierarchy mounted at " +
-                                                 hierarchy.mount_dir);
-  }
-  return *dir;
+  return cgroupDirOf(hierarchy, cgroup);
 }
 
 Result<bool> readOomKillDisable(const std::string& dir) {
-  const std::string path = dir + kOomControl;
-  auto text = readFile(path);
-  if (!text) return Unexpected(text.error());
-  auto control = core::parseOomControl(*text);
-  if (!control) return Unexpected(control.error().wrap(path));
+  auto control = readParsedFile(dir + kOomControl, core::parseOomControl);
+  if (!control) return Unexpected(control.error());
   return control->oom_kill_disable;
 }
 

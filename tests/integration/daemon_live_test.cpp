@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/cli.h"
 #include "support/file_io.h"
 #include "support/memcg.h"
 #include "support/subprocess.h"
@@ -23,10 +24,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr uint64_t kMiB = 1024 * 1024;
-
-bool alive(TestProcess& p) {
-  return !p.waitExit(milliseconds(0)).has_value();
-}
 
 std::vector<json> readEvents(const std::string& path) {
   std::vector<json> events;
@@ -132,7 +129,7 @@ TEST_F(DaemonLiveTest, KillsAOneGigabytePerSecondHogBeforeTheKernelDoes) {
   auto kernel_kills = memcg_->oomKillCount();
   ASSERT_TRUE(kernel_kills);
   EXPECT_EQ(*kernel_kills, 0u) << "the kernel's OOM killer acted before oomkit";
-  EXPECT_TRUE(alive(bystander1) && alive(bystander2));
+  EXPECT_TRUE(stillRunning(bystander1) && stillRunning(bystander2));
 
   // The event is written once the hog has exited.
   ASSERT_TRUE(waitForLog("watermark: kill")) << daemon_->err();
@@ -171,8 +168,8 @@ TEST_F(DaemonLiveTest, DryRunKillsNothingAndSaysWhatItWouldHaveDone) {
 
   ASSERT_TRUE(waitForLog("watermark: kill")) << daemon_->err();
   std::this_thread::sleep_for(milliseconds(300));
-  EXPECT_TRUE(alive(hog)) << "a dry run killed the hog";
-  EXPECT_TRUE(alive(bystander));
+  EXPECT_TRUE(stillRunning(hog)) << "a dry run killed the hog";
+  EXPECT_TRUE(stillRunning(bystander));
   const auto events = readEvents(eventLog());
   const json* oom = findOomEvent(events);
   ASSERT_NE(oom, nullptr) << readFile(eventLog()).value_or("");
@@ -216,7 +213,7 @@ TEST_F(DaemonLiveTest, SighupWithAGoodConfigAppliesIt) {
   TestProcess hog = start({"--grow-mib", "470", "--grow-rate", "1024", "--name", "hog"});
   // panic_on_oom = 2 with the log action: the daemon logs a panic and kills nothing.
   ASSERT_TRUE(waitForLog("watermark: panic")) << daemon_->err();
-  EXPECT_TRUE(alive(hog));
+  EXPECT_TRUE(stillRunning(hog));
   stopDaemon();
 }
 
@@ -238,7 +235,7 @@ TEST_F(DaemonLiveTest, TakeoverModeResolvesTheKernelsOomAndRestoresTheSetting) {
   auto kernel_kills = memcg_->oomKillCount();
   ASSERT_TRUE(kernel_kills);
   EXPECT_EQ(*kernel_kills, 0u);
-  EXPECT_TRUE(alive(bystander));
+  EXPECT_TRUE(stillRunning(bystander));
   ASSERT_TRUE(waitForLog(": kill: ")) << daemon_->err();
   stopDaemon();
   EXPECT_NE(readFile(memcg_->file("memory.oom_control")).value_or("").find("oom_kill_disable 0"),

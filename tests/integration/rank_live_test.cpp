@@ -10,6 +10,7 @@
 
 #include "oomkit/core/text.h"
 
+#include "support/cli.h"
 #include "support/file_io.h"
 #include "support/memcg.h"
 #include "support/subprocess.h"
@@ -21,20 +22,6 @@ using nlohmann::json;
 using std::chrono::seconds;
 
 constexpr uint64_t kMiB = 1024 * 1024;
-
-// Runs the oomkit CLI; fails the test if it cannot start.
-CommandResult oomkit(std::vector<std::string> args) {
-  args.insert(args.begin(), OOMKIT_BINARY);
-  auto result = runCommand(args, seconds(60));
-  EXPECT_TRUE(result) << result.error().message;
-  return result ? *result : CommandResult{};
-}
-
-json parseJson(const CommandResult& r) {
-  json out = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
-  EXPECT_FALSE(out.is_discarded()) << "not JSON: " << r.out.substr(0, 500) << "\n" << r.err;
-  return out;
-}
 
 const json* findPid(const json& processes, pid_t pid) {
   for (const auto& p : processes) {
@@ -84,10 +71,10 @@ TEST_F(RankLiveTest, OurOomScoreEqualsTheKernelsForEveryProcess) {
   for (const auto& spec : specs)
     procs.push_back(start(*memcg, spec.args));
 
-  const CommandResult r = oomkit({"rank", "--verify", "--json", "--all"});
+  const CommandResult r = runOomkit({"rank", "--verify", "--json", "--all"});
 
   ASSERT_EQ(r.status.exit_code, 0) << r.err << r.out.substr(0, 2000);
-  const json out = parseJson(r);
+  const json out = parseJsonOutput(r);
   EXPECT_EQ(out["verify"]["mismatches"].size(), 0u) << out["verify"].dump();
   EXPECT_GT(out["verify"]["checked"].get<int>(), 10);
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -122,10 +109,10 @@ TEST_F(RankLiveTest, ZombieLeaderWithLiveThreadsKeepsItsMemoryAsInTheKernel) {
   }
   ASSERT_TRUE(zombie);
 
-  const CommandResult r = oomkit({"rank", "--cgroup", memcg->path(), "--verify", "--json"});
+  const CommandResult r = runOomkit({"rank", "--cgroup", memcg->path(), "--verify", "--json"});
 
   ASSERT_EQ(r.status.exit_code, 0) << r.err << r.out;
-  const json out = parseJson(r);
+  const json out = parseJsonOutput(r);
   ASSERT_EQ(out["processes"].size(), 1u);
   const json& proc = out["processes"][0];
   EXPECT_EQ(proc["pid"], p.pid());
@@ -145,10 +132,10 @@ TEST_F(RankLiveTest, MemcgRankingPredictsTheProcessTheKernelKills) {
   TestProcess adj = start(*memcg, {"--anon", "20", "--adj", "200", "--name", "adj"});
   TestProcess mid = start(*memcg, {"--anon", "30", "--adj", "100", "--name", "mid"});
 
-  const CommandResult r = oomkit({"rank", "--cgroup", memcg->path(), "--json"});
+  const CommandResult r = runOomkit({"rank", "--cgroup", memcg->path(), "--json"});
 
   ASSERT_EQ(r.status.exit_code, 0) << r.err;
-  const json out = parseJson(r);
+  const json out = parseJsonOutput(r);
   EXPECT_EQ(out["scope"]["kind"], "cgroup");
   EXPECT_EQ(out["scope"]["path"], memcg->path());
   EXPECT_EQ(out["scope"]["totalpages"], 65536);
@@ -186,10 +173,10 @@ TEST_F(RankLiveTest, CgroupWithoutItsOwnLimitRanksAtTheAncestorThatHasOne) {
       {"--anon", "4", "--name", "child-proc", "--cgroup-procs", memcg->file("child/cgroup.procs")});
   ASSERT_TRUE(inner) << inner.error().message;
 
-  const CommandResult r = oomkit({"rank", "--cgroup", memcg->path() + "/child", "--json"});
+  const CommandResult r = runOomkit({"rank", "--cgroup", memcg->path() + "/child", "--json"});
 
   ASSERT_EQ(r.status.exit_code, 0) << r.err;
-  const json out = parseJson(r);
+  const json out = parseJsonOutput(r);
   EXPECT_EQ(out["scope"]["path"], memcg->path());
   EXPECT_EQ(out["scope"]["requested_path"], memcg->path() + "/child");
   EXPECT_EQ(out["scope"]["totalpages"], 131072);
@@ -205,7 +192,7 @@ TEST_F(RankLiveTest, ExplainShowsTheFormulaWithTheProcesssNumbers) {
   TestProcess second = start(*memcg, {"--anon", "40", "--name", "second"});
 
   const CommandResult r =
-      oomkit({"explain", std::to_string(second.pid()), "--cgroup", memcg->path()});
+      runOomkit({"explain", std::to_string(second.pid()), "--cgroup", memcg->path()});
 
   ASSERT_EQ(r.status.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("rank 2 of 2 eligible"), std::string::npos) << r.out;
@@ -230,7 +217,7 @@ TEST(RankCliTest, BadInputIsExitTwoWithAMessageSayingWhere) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.args[1]);
-    const CommandResult r = oomkit(c.args);
+    const CommandResult r = runOomkit(c.args);
     EXPECT_EQ(r.status.exit_code, 2) << r.out << r.err;
     EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
   }

@@ -14,6 +14,7 @@
 #include "oomkit/sys/oom_state.h"
 #include "oomkit/sys/proc_reader.h"
 
+#include "support/cli.h"
 #include "support/file_io.h"
 #include "support/memcg.h"
 #include "support/subprocess.h"
@@ -26,23 +27,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr uint64_t kMiB = 1024 * 1024;
-
-CommandResult oomkit(std::vector<std::string> args) {
-  args.insert(args.begin(), OOMKIT_BINARY);
-  auto result = runCommand(args, seconds(60));
-  EXPECT_TRUE(result) << result.error().message;
-  return result ? *result : CommandResult{};
-}
-
-json parseJson(const CommandResult& r) {
-  json out = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
-  EXPECT_FALSE(out.is_discarded()) << "not JSON: " << r.out.substr(0, 500) << "\n" << r.err;
-  return out;
-}
-
-bool alive(TestProcess& p) {
-  return !p.waitExit(milliseconds(0)).has_value();
-}
 
 std::vector<pid_t> pidsOf(const json& array) {
   std::vector<pid_t> pids;
@@ -115,9 +99,9 @@ class TriggerLiveTest : public ::testing::Test {
       args.insert(args.end(), {"--cgroup", memcg_->path()});
     }
     args.insert(args.end(), extra.begin(), extra.end());
-    const CommandResult r = oomkit(args);
+    const CommandResult r = runOomkit(args);
     EXPECT_EQ(r.status.exit_code, expected_exit) << r.err << r.out;
-    return parseJson(r);
+    return parseJsonOutput(r);
   }
 
   // A config file with one scope on the test cgroup; `body` goes after its [[scope]] keys.
@@ -166,7 +150,8 @@ TEST_F(TriggerLiveTest, DryRunNamesTheVictimTheKernelKillsAndKillsNothing) {
   EXPECT_EQ(pidsOf(event["killed_pids"]), std::vector<pid_t>{adj.pid()});
   EXPECT_EQ(event["kill"]["targets"][0]["outcome"], "would kill");
   EXPECT_TRUE(event["timestamps"]["signalled"].is_null());
-  EXPECT_TRUE(alive(big) && alive(adj) && alive(mid)) << "a dry run killed something";
+  EXPECT_TRUE(stillRunning(big) && stillRunning(adj) && stillRunning(mid))
+      << "a dry run killed something";
   EXPECT_FALSE(
       std::filesystem::exists(state_dir_ / (sys::OomState::scopeKey(memcg_->path()) + ".victims")))
       << "a dry run left a pending victim";
@@ -184,7 +169,7 @@ TEST_F(TriggerLiveTest, DryRunNamesTheVictimTheKernelKillsAndKillsNothing) {
   auto kills = memcg_->oomKillCount();
   ASSERT_TRUE(kills);
   EXPECT_EQ(*kills, 1u);
-  EXPECT_TRUE(alive(big) && alive(mid));
+  EXPECT_TRUE(stillRunning(big) && stillRunning(mid));
 }
 
 TEST_F(TriggerLiveTest, KillsTheVictimLeavesBystandersAndRecordsTheTimes) {
@@ -201,7 +186,7 @@ TEST_F(TriggerLiveTest, KillsTheVictimLeavesBystandersAndRecordsTheTimes) {
   auto end = hog.waitExit(seconds(5));
   ASSERT_TRUE(end);
   EXPECT_TRUE(end->killedBy(SIGKILL)) << end->describe();
-  EXPECT_TRUE(alive(small1) && alive(small2));
+  EXPECT_TRUE(stillRunning(small1) && stillRunning(small2));
   auto kills = memcg_->oomKillCount();
   ASSERT_TRUE(kills);
   EXPECT_EQ(*kills, 0u) << "the kernel killed, not oomkit";
@@ -250,7 +235,7 @@ TEST_F(TriggerLiveTest, AProcessSharingTheVictimsMemoryDiesWithIt) {
     if (!sibling_gone) std::this_thread::sleep_for(milliseconds(10));
   }
   EXPECT_TRUE(sibling_gone) << "the CLONE_VM sibling survived";
-  EXPECT_TRUE(alive(bystander));
+  EXPECT_TRUE(stillRunning(bystander));
 }
 
 TEST_F(TriggerLiveTest, ASecondTriggerWaitsWhileTheVictimIsStillDying) {
@@ -268,14 +253,14 @@ TEST_F(TriggerLiveTest, ASecondTriggerWaitsWhileTheVictimIsStillDying) {
   const json first = trigger({"--no-wait"});
   EXPECT_EQ(first["action"], "kill") << first.dump();
   EXPECT_EQ(first["victim"]["pid"], hog.pid());
-  EXPECT_TRUE(alive(hog));
+  EXPECT_TRUE(stillRunning(hog));
 
   const json second = trigger();
   EXPECT_EQ(second["action"], "wait") << second.dump();
   ASSERT_TRUE(second["pending"].is_object());
   EXPECT_EQ(second["pending"]["pid"], hog.pid());
   EXPECT_TRUE(second["killed_pids"].empty());
-  EXPECT_TRUE(alive(other)) << "a second victim was killed while the first was dying";
+  EXPECT_TRUE(stillRunning(other)) << "a second victim was killed while the first was dying";
 
   // --force (SysRq f) does not wait: it would choose the next process.
   const json forced = trigger({"--force", "--dry-run"});
@@ -289,7 +274,7 @@ TEST_F(TriggerLiveTest, ASecondTriggerWaitsWhileTheVictimIsStillDying) {
   const json third = trigger({"--dry-run"});
   EXPECT_EQ(third["action"], "kill") << third.dump();
   EXPECT_EQ(third["victim"]["pid"], other.pid());
-  EXPECT_TRUE(alive(other));
+  EXPECT_TRUE(stillRunning(other));
 }
 
 TEST_F(TriggerLiveTest, AnExecHandlerThatFreesEnoughPreventsTheKill) {
@@ -312,7 +297,7 @@ TEST_F(TriggerLiveTest, AnExecHandlerThatFreesEnoughPreventsTheKill) {
   EXPECT_NEAR(event["freed_bytes"].get<double>(), 256.0 * kMiB, 4.0 * kMiB);
   EXPECT_EQ(event["steps"].back()["step"], "recheck");
   EXPECT_TRUE(event["victim"].is_null());
-  EXPECT_TRUE(alive(hog));
+  EXPECT_TRUE(stillRunning(hog));
 }
 
 TEST_F(TriggerLiveTest, AHandlerThatStopsTheChainHandlesTheOom) {
@@ -331,7 +316,7 @@ TEST_F(TriggerLiveTest, AHandlerThatStopsTheChainHandlesTheOom) {
   ASSERT_EQ(event["handlers"].size(), 1u) << "the walk went on after NOTIFY_STOP";
   EXPECT_EQ(event["handlers"][0]["result"], 0x8001);
   EXPECT_FALSE(std::filesystem::exists(marker));
-  EXPECT_TRUE(alive(hog));
+  EXPECT_TRUE(stillRunning(hog));
 }
 
 TEST_F(TriggerLiveTest, PanicOnOomTwoRunsTheExecPanicActionAndKillsNothing) {
@@ -351,7 +336,7 @@ TEST_F(TriggerLiveTest, PanicOnOomTwoRunsTheExecPanicActionAndKillsNothing) {
   EXPECT_EQ(event["panic"]["exit_code"], 0);
   EXPECT_EQ(readFile(marker).value_or(""), "test " + memcg_->path() + "\n");
   EXPECT_TRUE(event["killed_pids"].empty());
-  EXPECT_TRUE(alive(hog));
+  EXPECT_TRUE(stillRunning(hog));
   std::filesystem::remove(marker);
 
   // panic_on_oom = 1 is for the global scope only: this cgroup's run selects and kills.
@@ -391,16 +376,16 @@ TEST_F(TriggerLiveTest, AStalePendingRecordForAReusedPidNeitherWaitsNorKills) {
   EXPECT_EQ(event["action"], "kill") << event.dump();
   EXPECT_EQ(event["victim"]["pid"], hog.pid());
   EXPECT_EQ(pidsOf(event["killed_pids"]), std::vector<pid_t>{hog.pid()});
-  EXPECT_TRUE(alive(newcomer));
+  EXPECT_TRUE(stillRunning(newcomer));
   EXPECT_TRUE(state->victims(memcg_->path()).empty()) << "the stale record was kept";
 }
 
 TEST(TriggerCliTest, BadUsageIsExitTwoWithAMessage) {
-  const CommandResult missing = oomkit({"trigger", "--cgroup", "/no/such/oomkit-cgroup",
-                                        "--dry-run", "--state-dir", "/tmp/oomkit-cli-state"});
+  const CommandResult missing = runOomkit({"trigger", "--cgroup", "/no/such/oomkit-cgroup",
+                                           "--dry-run", "--state-dir", "/tmp/oomkit-cli-state"});
   EXPECT_EQ(missing.status.exit_code, 2);
   EXPECT_NE(missing.err.find("/no/such/oomkit-cgroup"), std::string::npos) << missing.err;
-  const CommandResult no_config = oomkit({"trigger", "--scope", "web"});
+  const CommandResult no_config = runOomkit({"trigger", "--scope", "web"});
   EXPECT_EQ(no_config.status.exit_code, 2);
   EXPECT_NE(no_config.err.find("--scope needs --config"), std::string::npos) << no_config.err;
   std::filesystem::remove_all("/tmp/oomkit-cli-state");

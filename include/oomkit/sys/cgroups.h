@@ -27,6 +27,9 @@ struct MemoryHierarchy {
   std::optional<std::string> dirOf(const std::string& path) const;
 };
 
+// hierarchy.dirOf(cgroup), or Errc::kInvalidArgument saying that the cgroup lies outside it.
+Result<std::string> cgroupDirOf(const MemoryHierarchy& hierarchy, const std::string& cgroup);
+
 // Finds the hierarchy that carries the memory controller. With no `cgroup_roots`, from
 // <proc-root>/self/mountinfo; otherwise each root is probed: a v2 root whose
 // cgroup.controllers lists "memory", a v1 memory hierarchy (memory.limit_in_bytes), or a

@@ -33,6 +33,17 @@ Status writeFile(const std::string& path, std::string_view text);
 // The names in a directory, without "." and "..".
 Result<std::vector<std::string>> listDirectory(const std::string& path);
 
+// Reads `path` whole and parses it with `parse` (text -> Result<T>); a parse error is wrapped
+// with the path, so that the message says which file was malformed.
+template <typename Parse>
+auto readParsedFile(const std::string& path, Parse parse) -> decltype(parse(std::string_view{})) {
+  auto text = readFile(path);
+  if (!text) return Unexpected(text.error());
+  auto value = parse(*text);
+  if (!value) return Unexpected(value.error().wrap(path));
+  return value;
+}
+
 // Reads `fd` to its end in large chunks and calls `on_line` with each line, without its '\n'
 // (the last line may lack one). For logs of any size: memory stays bounded by the longest
 // line. `display_path` names the input in errors.

@@ -22,7 +22,7 @@
 namespace oomkit::sys {
 
 struct CgroupKills {
-  std::string path;  // as /proc/PID/cgroup shows it
+  std::string path;    // as /proc/PID/cgroup shows it
   uint64_t kills = 0;  // new since the previous scan
 };
 

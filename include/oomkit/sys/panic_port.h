@@ -33,8 +33,8 @@ struct PanicRequest {
 };
 
 struct PanicOutcome {
-  bool carried_out = false;  // false in a dry run or when the action failed
-  std::string note;          // "logged", "exit code 0", "timed out after 10s", "would reboot"
+  bool carried_out = false;      // false in a dry run or when the action failed
+  std::string note;              // "logged", "exit code 0", "timed out after 10s", "would reboot"
   std::optional<int> exit_code;  // kExec: the command's exit code, when it exited
 };
 

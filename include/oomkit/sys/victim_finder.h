@@ -7,8 +7,9 @@
 // oom_score. The finder reads oom_score (cheap) for every process, status and oom_score_adj
 // only for that group, and stat only for the processes tied at the top (walk order). When
 // the top group is most of the machine (nothing stands out: every process is small), that
-// costs more than reading status for everyone, so the next scans are plain until their own figures say the pre-filter pays off again.
-// Valid only for the global scope under the running kernel's own formula. Not thread-safe.
+// costs more than reading status for everyone, so the next scans are plain until their own figures
+// say the pre-filter pays off again. Valid only for the global scope under the running kernel's own
+// formula. Not thread-safe.
 #pragma once
 
 #include <cstddef>

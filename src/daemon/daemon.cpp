@@ -31,7 +31,7 @@ namespace {
 
 constexpr int kExitOk = 0;
 constexpr int kExitBadInput = 2;
-constexpr std::chrono::seconds kKernelCounterPoll{1};
+constexpr std::chrono::seconds kKernelCounterPoll{5};
 
 void logLine(const std::string& line) {
   // One write per line, so that lines from other writers to stderr do not interleave.
@@ -206,8 +206,8 @@ void Daemon::onKernelTick() {
   kernel_->onTick(std::chrono::steady_clock::now());
   emitKernelKills();
   // /dev/kmsg wakes the loop for every report; the counters only catch kills whose report was
-  // lost, so the daemon polls them once a second (`oomkit watch` does it every 100 ms), which
-  // keeps its idle cost down.
+  // lost, so the daemon polls them every 5 s (`oomkit watch` does it every 100 ms): /proc/vmstat
+  // costs more to generate than /proc/meminfo, and this keeps the idle cost near earlyoom's.
   loop_.schedule(std::chrono::steady_clock::now() + kKernelCounterPoll, [this] { onKernelTick(); });
 }
 

@@ -55,6 +55,7 @@ EventLoop::EventLoop(EventLoop&& other) noexcept
       fds_(std::move(other.fds_)),
       timers_by_time_(std::move(other.timers_by_time_)),
       timers_(std::move(other.timers_)),
+      armed_for_(other.armed_for_),
       next_timer_(other.next_timer_),
       stopped_(other.stopped_),
       exit_code_(other.exit_code_) {}
@@ -84,7 +85,6 @@ EventLoop::TimerId EventLoop::schedule(Time when, TimerCallback callback) {
   const TimerId id = next_timer_++;
   timers_.emplace(id, std::make_pair(when, std::move(callback)));
   timers_by_time_.emplace(when, id);
-  armTimer();
   return id;
 }
 
@@ -99,18 +99,24 @@ void EventLoop::cancel(TimerId id) {
     }
   }
   timers_.erase(found);
-  armTimer();
 }
 
+// Called once before each wait: the timerfd is set only when the earliest deadline changed,
+// so a callback that reschedules itself costs one timerfd_settime, not one per change.
 void EventLoop::armTimer() {
+  const std::optional<Time> earliest =
+      timers_by_time_.empty() ? std::nullopt : std::optional<Time>(timers_by_time_.begin()->first);
+  if (earliest == armed_for_) return;
   itimerspec spec{};
-  if (!timers_by_time_.empty()) spec.it_value = toTimespec(timers_by_time_.begin()->first);
+  if (earliest) spec.it_value = toTimespec(*earliest);
   ::timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr);
+  armed_for_ = earliest;
 }
 
 void EventLoop::runDueTimers() {
   uint64_t expirations = 0;
   (void)!::read(timer_fd_, &expirations, sizeof expirations);
+  armed_for_.reset();  // it fired: disarmed
   const Time now = std::chrono::steady_clock::now();
   std::vector<TimerId> due;
   for (auto it = timers_by_time_.begin(); it != timers_by_time_.end() && it->first <= now; ++it) {
@@ -124,13 +130,13 @@ void EventLoop::runDueTimers() {
     callback();
     if (stopped_) return;
   }
-  armTimer();
 }
 
 Result<int> EventLoop::run() {
   constexpr int kMaxEvents = 32;
   epoll_event events[kMaxEvents];
   while (!stopped_) {
+    armTimer();
     const int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, -1);
     if (n < 0) {
       if (errno == EINTR) continue;

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include "oomkit/result.h"
@@ -55,6 +56,7 @@ class EventLoop {
   std::unordered_map<int, std::shared_ptr<FdCallback>> fds_;
   std::multimap<Time, TimerId> timers_by_time_;
   std::unordered_map<TimerId, std::pair<Time, TimerCallback>> timers_;
+  std::optional<Time> armed_for_;  // the deadline the timerfd is set to
   TimerId next_timer_ = 1;
   bool stopped_ = false;
   int exit_code_ = 0;

@@ -1,0 +1,75 @@
+// Tests for daemon::EventLoop: timers in deadline order, cancellation, fds, stop.
+#include "oomkit/daemon/event_loop.h"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace oomkit::daemon {
+namespace {
+
+using std::chrono::milliseconds;
+
+EventLoop::Time in(int ms) {
+  return std::chrono::steady_clock::now() + milliseconds(ms);
+}
+
+TEST(EventLoopTest, TimersRunInDeadlineOrderAndCancelledOnesNever) {
+  auto loop = EventLoop::create();
+  ASSERT_TRUE(loop) << loop.error().message;
+  std::string order;
+  loop->schedule(in(30), [&] { order += "c"; });
+  loop->schedule(in(10), [&] { order += "a"; });
+  const auto cancelled = loop->schedule(in(15), [&] { order += "x"; });
+  loop->schedule(in(20), [&] {
+    order += "b";
+    // A callback may schedule more; this one is the earliest now, and must still fire.
+    loop->schedule(in(1), [&] { order += "d"; });
+  });
+  loop->schedule(in(60), [&] { loop->stop(7); });
+  loop->cancel(cancelled);
+  auto code = loop->run();
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 7);
+  EXPECT_EQ(order, "abdc");
+}
+
+TEST(EventLoopTest, FdCallbacksSeeTheirEventsAndMayRemoveThemselves) {
+  auto loop = EventLoop::create();
+  ASSERT_TRUE(loop);
+  int pipefd[2];
+  ASSERT_EQ(::pipe(pipefd), 0);
+  int calls = 0;
+  ASSERT_TRUE(loop->addFd(pipefd[0], EPOLLIN, [&](uint32_t events) {
+    ++calls;
+    EXPECT_TRUE(events & EPOLLIN);
+    char c;
+    EXPECT_EQ(::read(pipefd[0], &c, 1), 1);
+    loop->removeFd(pipefd[0]);
+    loop->stop(0);
+  }));
+  EXPECT_FALSE(loop->addFd(-1, EPOLLIN, [](uint32_t) {}));  // a bad fd is an error, not a crash
+  loop->schedule(in(5), [&] { EXPECT_EQ(::write(pipefd[1], "x", 1), 1); });
+  ASSERT_TRUE(loop->run());
+  EXPECT_EQ(calls, 1);
+  ::close(pipefd[0]);
+  ::close(pipefd[1]);
+}
+
+TEST(EventLoopTest, ATimerDueInThePastRunsAtOnce) {
+  auto loop = EventLoop::create();
+  ASSERT_TRUE(loop);
+  bool ran = false;
+  loop->schedule(std::chrono::steady_clock::now() - milliseconds(100), [&] {
+    ran = true;
+    loop->stop(0);
+  });
+  ASSERT_TRUE(loop->run());
+  EXPECT_TRUE(ran);
+}
+
+}  // namespace
+}  // namespace oomkit::daemon

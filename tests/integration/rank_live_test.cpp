@@ -145,14 +145,14 @@ TEST_F(RankLiveTest, MemcgRankingPredictsTheProcessTheKernelKills) {
 
   // Push the cgroup over its limit with shmem that no process maps: it adds to the cgroup's
   // usage but to nobody's badness, so the kernel chooses among the three above. The overshoot
-  // (8 MiB) is well under the victim's 20 MiB, and the steps are paced (1 MiB per 5 ms) so
+  // (8 MiB) is well under the victim's 20 MiB, and the steps are paced (512 KiB per 10 ms) so
   // the victim has exited before the next charge: exactly one kill follows.
   auto usage = memcg->usageBytes();
   ASSERT_TRUE(usage);
   const uint64_t push_mib = (memcg->limitBytes() - *usage) / kMiB + 8;
   TestProcess pusher =
-      start(*memcg, {"--shmem-unmapped", std::to_string(push_mib), "--push-step-kib", "1024",
-                     "--push-delay-ms", "5", "--name", "pusher"});
+      start(*memcg, {"--shmem-unmapped", std::to_string(push_mib), "--push-step-kib", "512",
+                     "--push-delay-ms", "10", "--name", "pusher"});
 
   auto victim_end = adj.waitExit(seconds(20));
   ASSERT_TRUE(victim_end) << victim_end.error().message;

@@ -162,7 +162,7 @@ TEST_F(TriggerLiveTest, DryRunNamesTheVictimTheKernelKillsAndKillsNothing) {
   ASSERT_TRUE(usage);
   const uint64_t push_mib = (memcg_->limitBytes() - *usage) / kMiB + 8;
   TestProcess pusher = start({"--shmem-unmapped", std::to_string(push_mib), "--push-step-kib",
-                              "1024", "--push-delay-ms", "5", "--name", "pusher"});
+                              "512", "--push-delay-ms", "10", "--name", "pusher"});
   auto end = adj.waitExit(seconds(20));
   ASSERT_TRUE(end) << end.error().message;
   EXPECT_TRUE(end->killedBy(SIGKILL)) << end->describe();

@@ -90,7 +90,8 @@ Status ScopeSampler::resolve(Time now) {
 }
 
 Result<ScopeMemory> ScopeSampler::sample(Time now) {
-  if (!resolved_ || now - resolved_at_ >= refresh_) {
+  // The global scope has nothing to re-resolve: /proc/meminfo stays open for good.
+  if (!resolved_ || (cgroup_ && now - resolved_at_ >= refresh_)) {
     if (auto resolved = resolve(now); !resolved) return Unexpected(resolved.error());
   }
   auto memory = cgroup_ ? readCgroup() : readGlobal();

@@ -51,7 +51,7 @@ using std::chrono::milliseconds;
 constexpr uint64_t kMiB = uint64_t{1} << 20;
 constexpr uint64_t kMemcgLimit = 64 * kMiB;
 constexpr uintmax_t kSparseFileBytes = uintmax_t{1} << 40;  // 1 TiB of holes: never read to the end
-constexpr milliseconds kFireTimeout{10000};
+constexpr milliseconds kFireTimeout{30000};
 constexpr char kUnifiedRoot[] = "/sys/fs/cgroup/unified";
 
 PsiSpec someSpec(const std::string& file, int threshold_ms, int window_ms) {

@@ -157,11 +157,19 @@ TEST_F(RankLiveTest, MemcgRankingPredictsTheProcessTheKernelKills) {
   auto victim_end = adj.waitExit(seconds(20));
   ASSERT_TRUE(victim_end) << victim_end.error().message;
   EXPECT_TRUE(victim_end->killedBy(SIGKILL)) << victim_end->describe();
+  // The kernel's first victim is the one we ranked first. On a busy machine (or an ASan build,
+  // whose processes exit slowly) the push can outrun the victim's exit and the kernel kills
+  // again: its next victims must then follow our ranking too.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the push ends
   auto kills = memcg->oomKillCount();
   ASSERT_TRUE(kills);
-  EXPECT_EQ(*kills, 1u);
-  EXPECT_FALSE(big.waitExit(std::chrono::milliseconds(0)).has_value()) << "big died";
-  EXPECT_FALSE(mid.waitExit(std::chrono::milliseconds(0)).has_value()) << "mid died";
+  ASSERT_GE(*kills, 1u);
+  TestProcess* by_rank[] = {&adj, &big, &mid};
+  ASSERT_EQ(out["processes"][1]["pid"].get<pid_t>(), big.pid());
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(!stillRunning(*by_rank[i]), i < *kills)
+        << "rank " << i + 1 << " after " << *kills << " kernel kills";
+  }
 }
 
 TEST_F(RankLiveTest, CgroupWithoutItsOwnLimitRanksAtTheAncestorThatHasOne) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "oomkit/core/cgroup_memory.h"
+#include "oomkit/sys/files.h"
 #include "oomkit/sys/scope_usage.h"
 
 namespace oomkit::sys {
@@ -15,6 +17,22 @@ Result<ScopeMemory> machineMemory(ProcReader& proc) {
   return machineScopeMemory(*meminfo);
 }
 
+// The level's effective limit: memory.max, or on v2 memory.high where it is lower — above
+// memory.high the kernel throttles and reclaims the cgroup hard (cgroup-v2.rst), which is the
+// stall oomkit is there to prevent, so the watermarks are measured against it.
+Result<std::optional<uint64_t>> effectiveLimit(const MemoryHierarchy& hierarchy,
+                                               const core::MemcgLimits& level,
+                                               const std::string& dir) {
+  std::optional<uint64_t> limit = level.memory;
+  const std::string high_file = dir + "/memory.high";
+  if (hierarchy.version == core::CgroupVersion::kV2 && pathExists(high_file)) {
+    auto high = readParsedFile(high_file, core::parseV2Limit);
+    if (!high) return Unexpected(high.error());
+    if (*high && (!limit || **high < *limit)) limit = *high;
+  }
+  return limit;
+}
+
 Result<ScopeMemory> cgroupMemory(ProcReader& proc, const MemoryHierarchy& hierarchy,
                                  const std::string& cgroup) {
   auto swappiness = proc.readVmSwappiness();
@@ -22,12 +40,17 @@ Result<ScopeMemory> cgroupMemory(ProcReader& proc, const MemoryHierarchy& hierar
   if (!chain) return Unexpected(chain.error());
   std::optional<ScopeMemory> tightest;
   for (const auto& level : *chain) {
-    if (!level.memory) continue;  // unlimited: this level does not bind
     const auto dir = hierarchy.dirOf(level.path);
     if (!dir) continue;
+    auto effective = effectiveLimit(hierarchy, level, *dir);
+    if (!effective) return Unexpected(effective.error());
+    if (!*effective) {
+      if (!level.use_hierarchy) break;
+      continue;  // unlimited: this level does not bind
+    }
     auto usage = readScopeUsage(proc, *dir);
     if (!usage) return Unexpected(usage.error().wrap("usage of cgroup " + level.path));
-    const uint64_t limit = *level.memory;
+    const uint64_t limit = **effective;
     const uint64_t available = limit > *usage ? limit - *usage : 0;
     if (!tightest || available < tightest->available_bytes) {
       tightest = ScopeMemory{limit, available, limit - available, level.path};

@@ -89,6 +89,24 @@ TEST_F(ScopeSamplerTest, ACgroupIsBoundByTheTightestLevelOfItsChain) {
   EXPECT_EQ(memory->available_bytes, 62 * kMiB);
 }
 
+TEST_F(ScopeSamplerTest, AV2MemoryHighBelowMaxIsWhatTheWatermarksMeasure) {
+  write("cg/web/memory.high", std::to_string(400 * kMiB) + "\n");
+  auto memory = readScopeMemory(*proc_, hierarchy_, std::string("/web"));
+  ASSERT_TRUE(memory) << memory.error().message;
+  EXPECT_EQ(memory->total_bytes, 400 * kMiB);
+  EXPECT_EQ(memory->available_bytes, 100 * kMiB);
+  // memory.high alone (memory.max "max") limits a cgroup too; "max" high changes nothing.
+  write("cg/batch/memory.high", std::to_string(64 * kMiB) + "\n");
+  auto batch = readScopeMemory(*proc_, hierarchy_, std::string("/batch"));
+  ASSERT_TRUE(batch) << batch.error().message;
+  EXPECT_EQ(batch->total_bytes, 64 * kMiB);
+  EXPECT_EQ(batch->available_bytes, 54 * kMiB);
+  write("cg/web/memory.high", "max\n");
+  memory = readScopeMemory(*proc_, hierarchy_, std::string("/web"));
+  ASSERT_TRUE(memory);
+  EXPECT_EQ(memory->total_bytes, 512 * kMiB);
+}
+
 TEST_F(ScopeSamplerTest, AnUnlimitedChainOrAMissingCgroupIsAClearError) {
   auto unlimited = readScopeMemory(*proc_, hierarchy_, std::string("/batch"));
   ASSERT_FALSE(unlimited);

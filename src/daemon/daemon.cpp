@@ -122,6 +122,7 @@ Status Daemon::buildMonitors(const core::Config& config) {
     ports.killer = &*killer_;
     ports.panic = &*panic_;
     ports.state = state_ ? &*state_ : nullptr;
+    ports.release_in_background = true;  // the loop serves every scope: never block it
     MonitorOutput output{[this](const std::string& line) { emit(line); }, logLine, wall_offset_};
     auto monitor =
         ScopeMonitor::create(scope, std::move(ports), loop_, std::move(output), dry_run_);

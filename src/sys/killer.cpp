@@ -87,6 +87,8 @@ std::string_view releaseOutcomeName(ReleaseOutcome outcome) {
       return "not dying";
     case ReleaseOutcome::kFailed:
       return "failed";
+    case ReleaseOutcome::kInBackground:
+      return "in background";
   }
   return "unknown";
 }
@@ -159,7 +161,7 @@ Result<KillReport> PidfdKiller::killVictim(const KillRequest& request) {
   if (request.dry_run) return std::move(p).finish();
   if (request.sigterm_grace.count() > 0) terminate(request.sigterm_grace, p);
   kill(p);
-  if (request.release) release(p);
+  if (request.release) release(p, request.release_in_background);
   const bool all_exited = std::all_of(p.targets.begin(), p.targets.end(),
                                       [](const Target& t) { return t.handle.exited(); });
   if (all_exited) p.report.exited_at = Clock::now();
@@ -308,9 +310,17 @@ void PidfdKiller::kill(Plan& plan) {
 }
 
 // process_mrelease() for every killed mm (sharers use the victim's: one call covers them).
-void PidfdKiller::release(Plan& plan) {
+void PidfdKiller::release(Plan& plan, bool in_background) {
   for (Target& t : plan.targets) {
     if (t.outcome != KillOutcome::kKilled || t.role == KillRole::kMmSharer) continue;
+    if (in_background) {
+      if (auto started = t.handle.releaseInBackground(); started) {
+        t.release = ReleaseOutcome::kInBackground;
+        continue;
+      } else {
+        addNote(plan.report, started.error());  // fall back to releasing here
+      }
+    }
     auto released = t.handle.release();
     t.release = releaseOutcome(released);
     if (t.release == ReleaseOutcome::kFailed) addNote(plan.report, released.error());

@@ -1,5 +1,6 @@
 #include "oomkit/sys/process_handle.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -8,6 +9,8 @@
 #include <cerrno>
 #include <climits>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "oomkit/sys/files.h"
@@ -95,6 +98,24 @@ ProcessHandle::~ProcessHandle() {
 Status ProcessHandle::kill(int sig) {
   if (::syscall(SYS_pidfd_send_signal, fd_, sig, nullptr, 0u) != 0) {
     return Unexpected(syscallError("pidfd_send_signal", pid(), errno));
+  }
+  return Ok{};
+}
+
+Status ProcessHandle::releaseInBackground() const {
+  const int fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return Unexpected(syscallError("dup pidfd of", pid(), errno));
+  try {
+    std::thread([fd] {
+      for (int attempt = 0; attempt < kReleaseAttempts; ++attempt) {
+        if (::syscall(SYS_process_mrelease, fd, 0u) == 0) break;
+        if (errno != EAGAIN && errno != EINTR) break;
+      }
+      ::close(fd);
+    }).detach();
+  } catch (const std::system_error& e) {  // std::thread reports failure to start this way
+    ::close(fd);
+    return makeError(Errc::kIo, "process_mrelease thread for " + pidName(pid()) + ": " + e.what());
   }
   return Ok{};
 }

@@ -55,6 +55,29 @@ bool stillRunning(TestProcess& p, milliseconds wait = milliseconds(0)) {
 
 class KillerLiveTest : public KillLiveFixture {};
 
+TEST_F(KillerLiveTest, ReleaseInBackgroundDoesNotWaitForTheUnmapAndTheMemoryStillComesBack) {
+  TestProcess p = start({"--anon", "128", "--name", "bg-hog"});
+  auto usage_before = memcg_->usageBytes();
+  ASSERT_TRUE(usage_before);
+  auto k = killer();
+  sys::KillRequest r = request(p.pid());
+  r.release_in_background = true;
+
+  auto report = k.killVictim(r);
+
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->victim().outcome, KillOutcome::kKilled);
+  EXPECT_EQ(report->victim().release, ReleaseOutcome::kInBackground);
+  EXPECT_FALSE(report->released_at) << "the call waited for the release";
+  EXPECT_TRUE(report->notes.empty()) << report->notes.front();
+  auto end = p.waitExit(std::chrono::seconds(10));
+  ASSERT_TRUE(end);
+  EXPECT_TRUE(end->killedBy(SIGKILL));
+  auto usage_after = memcg_->usageBytes();
+  ASSERT_TRUE(usage_after);
+  EXPECT_LE(*usage_after + 120 * kMiB, *usage_before) << "the victim's memory did not come back";
+}
+
 TEST_F(KillerLiveTest, KillsByIdentityReleasesAndTheScopeGetsItsMemoryBack) {
   TestProcess p = start({"--anon", "64", "--name", "hog"});
   auto k = killer();

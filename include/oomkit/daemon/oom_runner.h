@@ -40,6 +40,8 @@ struct RunnerPorts {
   sys::Killer* killer = nullptr;
   sys::PanicPort* panic = nullptr;
   sys::OomState* state = nullptr;  // none: lock and pending victims within this process only
+  // process_mrelease() on its own thread: for an event loop that must not block (the daemon).
+  bool release_in_background = false;
   std::function<SteadyTime()> now = [] { return std::chrono::steady_clock::now(); };
   // Waits out kill_allocating_task's sampling window (tests substitute it).
   std::function<void(std::chrono::nanoseconds)> sleep;

@@ -43,6 +43,10 @@ struct KillRequest {
   // process_mrelease() each killed mm right after SIGKILL (the oom_reaper's job). Off only to
   // measure what it buys (docs/benchmarks.md) or where a kernel misbehaves with it.
   bool release = true;
+  // With `release`: run it on a thread of its own instead of blocking this call (the daemon's
+  // event loop must not stall tens of milliseconds per GiB); the report then says
+  // "in background" and has no released_at.
+  bool release_in_background = false;
 };
 
 // NOTE: do not rename; the names (killRoleName() etc.) are part of the JSON event format.
@@ -60,6 +64,7 @@ enum class ReleaseOutcome {
   kAlreadyExiting,  // ESRCH: the process freed it on its own first
   kNotDying,        // EINVAL: something that shares the mm still runs (a spared sharer)
   kFailed,          // any other error (see KillReport::notes)
+  kInBackground,    // started on its own thread (KillRequest::release_in_background)
 };
 enum class GroupMethod { kNone, kCgroupKill, kPerProcess };
 
@@ -139,7 +144,7 @@ class PidfdKiller final : public Killer {
   void measureUsage(const KillRequest& request, KillReport& report);
   void terminate(std::chrono::milliseconds grace, Plan& plan);
   void kill(Plan& plan);
-  void release(Plan& plan);
+  void release(Plan& plan, bool in_background);
 
   ProcReader* proc_;
   KillerOptions options_;

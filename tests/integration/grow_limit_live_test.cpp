@@ -16,7 +16,7 @@
 #include "oomkit/sys/proc_reader.h"
 #include "oomkit/sys/reclaim_handler.h"
 
-#include "../../src/sys/cgroup_handlers.h"
+#include "sys/cgroup_handlers.h"
 #include "support/file_io.h"
 #include "support/memcg.h"
 

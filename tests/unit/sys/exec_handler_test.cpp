@@ -1,7 +1,7 @@
 // The exec reclaim handler with real /bin/sh commands: exit status → NOTIFY result, the
 // environment it sets, freed bytes reported on stdout or measured on a fake proc root whose
 // meminfo the command itself rewrites, timeouts and start failures; and the factory.
-#include "../../../src/sys/exec_handler.h"
+#include "sys/exec_handler.h"
 
 #include <unistd.h>
 

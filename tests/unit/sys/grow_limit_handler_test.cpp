@@ -15,7 +15,7 @@
 #include "oomkit/sys/oom_state.h"
 #include "oomkit/sys/reclaim_handler.h"
 
-#include "../../../src/sys/cgroup_handlers.h"
+#include "sys/cgroup_handlers.h"
 
 namespace oomkit::sys {
 namespace {

@@ -13,7 +13,7 @@
 #include "oomkit/core/config.h"
 #include "oomkit/sys/reclaim_handler.h"
 
-#include "../../../src/sys/cgroup_handlers.h"
+#include "sys/cgroup_handlers.h"
 
 namespace oomkit::sys {
 namespace {

@@ -171,6 +171,10 @@ uint64_t resolveAmount(const MemoryAmount& amount, uint64_t total_bytes) {
   return bytes >= kTwoTo64 ? UINT64_MAX : static_cast<uint64_t>(bytes);
 }
 
+std::string formatMiB(uint64_t bytes) {
+  return std::to_string(bytes / (1024 * 1024)) + " MiB";
+}
+
 std::string formatBytes(uint64_t bytes) {
   constexpr std::array<Unit, 4> kLargestFirst = {{
       {"T", 1ULL << 40},

@@ -2,12 +2,10 @@
 
 #include <string>
 
+#include "oomkit/core/config_values.h"
+
 namespace oomkit::core {
 namespace {
-
-std::string mib(uint64_t bytes) {
-  return std::to_string(bytes / (1024 * 1024)) + " MiB";
-}
 
 Decision decide(Action action, std::string reason) {
   return {action, std::move(reason)};
@@ -69,7 +67,7 @@ std::optional<Decision> afterNotifierChain(const ChainOutcome& chain) {
   if (chain.stopped) {
     return decide(Action::kHandled, "a handler stopped the chain (result " +
                                         std::to_string(chain.last_result) + ") after freeing " +
-                                        mib(chain.freed_bytes));
+                                        formatMiB(chain.freed_bytes));
   }
   return std::nullopt;
 }
@@ -78,9 +76,10 @@ std::optional<Decision> afterRecheck(uint64_t freed_bytes, const std::optional<S
                                      bool sysrq) {
   if (freed_bytes == 0 || sysrq || !now) return std::nullopt;
   if (now->available_bytes > now->high_watermark_bytes) {
-    return decide(Action::kNone, "handlers freed " + mib(freed_bytes) + "; available " +
-                                     mib(now->available_bytes) + " is above the high watermark " +
-                                     mib(now->high_watermark_bytes));
+    return decide(Action::kNone, "handlers freed " + formatMiB(freed_bytes) + "; available " +
+                                     formatMiB(now->available_bytes) +
+                                     " is above the high watermark " +
+                                     formatMiB(now->high_watermark_bytes));
   }
   return std::nullopt;
 }
@@ -109,7 +108,7 @@ std::optional<Decision> afterAllocatingTask(bool kill_allocating_task,
                                             const std::optional<Grower>& grower, bool memcg_scope) {
   if (!kill_allocating_task || memcg_scope || !grower) return std::nullopt;
   return decide(Action::kKill, "kill_allocating_task: pid " + std::to_string(grower->pid) +
-                                   " grew most (" + mib(grower->grew_bytes) + ")");
+                                   " grew most (" + formatMiB(grower->grew_bytes) + ")");
 }
 
 Decision afterSelection(const std::optional<int32_t>& victim_pid, int64_t victim_badness,

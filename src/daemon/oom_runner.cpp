@@ -24,10 +24,6 @@ using core::Step;
 // (the kernel would simply find the memory back and not OOM again; here the run goes on).
 constexpr int kSelectionAttempts = 3;
 
-std::string mib(uint64_t bytes) {
-  return std::to_string(bytes / (1024 * 1024)) + " MiB";
-}
-
 double secondsBetween(SteadyTime from, SteadyTime to) {
   return std::chrono::duration<double>(to - from).count();
 }
@@ -202,7 +198,9 @@ bool OomRunner::walkChain(const RunRequest& request, OomEvent& event) {
     return true;
   }
   pass(Step::kNotifierChain,
-       std::to_string(called.nr_calls) + " handlers ran and freed " + mib(walk.freed_bytes), event);
+       std::to_string(called.nr_calls) + " handlers ran and freed " +
+           core::formatMiB(walk.freed_bytes),
+       event);
   return false;
 }
 
@@ -227,8 +225,8 @@ bool OomRunner::recheck(const RunRequest& request, OomEvent& event) {
     pass(Step::kRecheck, "SysRq rules: freed memory does not stop the run", event);
   } else if (now) {
     pass(Step::kRecheck,
-         "available " + mib(now->available_bytes) + " is still not above the high watermark " +
-             mib(now->high_watermark_bytes),
+         "available " + core::formatMiB(now->available_bytes) +
+             " is still not above the high watermark " + core::formatMiB(now->high_watermark_bytes),
          event);
   } else {
     pass(Step::kRecheck, "the scope could not be re-read", event);
@@ -240,8 +238,7 @@ bool OomRunner::recheck(const RunRequest& request, OomEvent& event) {
 // from the record, expired ones are kept out of the answer (MMF_OOM_SKIP) but not forgotten
 // until they exit or their deadline is long past.
 std::vector<sys::VictimRecord> OomRunner::liveVictims(SteadyTime now) {
-  std::vector<sys::VictimRecord> recorded =
-      ports_.state ? ports_.state->victims(cgroupKey()) : local_victims_;
+  const std::vector<sys::VictimRecord> recorded = loadVictims();
   std::vector<sys::VictimRecord> kept;
   std::vector<sys::VictimRecord> live;
   for (const auto& record : recorded) {
@@ -254,14 +251,17 @@ std::vector<sys::VictimRecord> OomRunner::liveVictims(SteadyTime now) {
   return live;
 }
 
+std::vector<sys::VictimRecord> OomRunner::loadVictims() const {
+  return ports_.state ? ports_.state->victims(cgroupKey()) : local_victims_;
+}
+
+// A failure to store is not fatal: the next run may wait for a victim that has gone, until its
+// deadline, or (a lost record) not wait for one still dying, as after MMF_OOM_SKIP.
 void OomRunner::storeVictims(const std::vector<sys::VictimRecord>& victims) {
-  if (!ports_.state) {
+  if (ports_.state) {
+    (void)ports_.state->storeVictims(cgroupKey(), victims);
+  } else {
     local_victims_ = victims;
-    return;
-  }
-  if (auto stored = ports_.state->storeVictims(cgroupKey(), victims); !stored) {
-    // Not fatal: the next run may wait for a victim that has gone, until its deadline.
-    (void)stored;
   }
 }
 
@@ -383,22 +383,14 @@ void OomRunner::selectAndKill(const RunRequest& request, OomEvent& event) {
     std::erase_if(view->processes, [self](const core::Process& p) { return p.pid == self; });
     const auto index = core::selectVictim(view->processes, view->params);
     const size_t eligible = countEligible(view->processes);
-    std::optional<int32_t> pid;
-    int64_t points = 0;
-    if (index) {
-      const core::Process& chosen = view->processes[*index];
-      pid = chosen.pid;
-      points = core::computeBadness(chosen, view->params.scale, view->params.formula).points;
-    }
-    const core::Decision decision = core::afterSelection(pid, points, eligible);
     if (!index) {
-      decide(Step::kNoVictim, decision, event);
+      decide(Step::kNoVictim, core::afterSelection(std::nullopt, 0, eligible), event);
       panic(request, event);
       return;
     }
-    decide(Step::kSelect, decision, event);
     const core::Process& victim = view->processes[*index];
     event.victim = victimOf(victim, view->params);
+    decide(Step::kSelect, core::afterSelection(victim.pid, event.victim->badness, eligible), event);
     if (kill(request, victim, event)) return;
     event.victim.reset();
     pass(Step::kSelect,
@@ -449,7 +441,7 @@ bool OomRunner::kill(const RunRequest& request, const core::Process& victim, Oom
     const SteadyTime signalled = *report->signalledAt();
     const auto reap_timeout =
         std::chrono::duration_cast<SteadyTime::duration>(scope_.policy.reap_timeout);
-    auto victims = ports_.state ? ports_.state->victims(cgroupKey()) : local_victims_;
+    auto victims = loadVictims();
     victims.push_back({victim.pid, victim.start_time_ticks, report->victim().comm, signalled,
                        report->sigkill_at.value_or(signalled) + reap_timeout});
     storeVictims(victims);
@@ -497,7 +489,7 @@ bool OomRunner::finishIfExited(OomEvent& event, SteadyTime now) {
     }
   }
   // The victim is gone: forget it, so that the next run need not open its pid to find out.
-  auto victims = ports_.state ? ports_.state->victims(cgroupKey()) : local_victims_;
+  auto victims = loadVictims();
   std::erase_if(victims, [&](const sys::VictimRecord& r) {
     return r.pid == report.victim().pid && r.start_time_ticks == report.victim().start_time_ticks;
   });

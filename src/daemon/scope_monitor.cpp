@@ -10,10 +10,6 @@
 namespace oomkit::daemon {
 namespace {
 
-std::string mib(uint64_t bytes) {
-  return std::to_string(bytes / (1024 * 1024)) + " MiB";
-}
-
 SteadyTime now() {
   return std::chrono::steady_clock::now();
 }
@@ -128,7 +124,8 @@ void ScopeMonitor::reportLevel(const core::WatermarkUpdate& update,
       {"time", time}};
   output_.event(event.dump());
   output_.log("scope " + scope().name + ": " + from + " -> " + to + " (available " +
-              mib(memory.available_bytes) + " of " + mib(memory.total_bytes) + ")");
+              core::formatMiB(memory.available_bytes) + " of " +
+              core::formatMiB(memory.total_bytes) + ")");
 }
 
 void ScopeMonitor::outOfMemory(const std::string& trigger, bool urgent) {

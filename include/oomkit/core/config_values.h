@@ -53,6 +53,8 @@ uint64_t resolveAmount(const MemoryAmount& amount, uint64_t total_bytes);
 // binary unit divides); "500ms", "2s", "1m", "1h".
 std::string formatMemoryAmount(const MemoryAmount& amount);
 std::string formatBytes(uint64_t bytes);
+// Whole mebibytes, rounded down, for the reasons in OOM events: "256 MiB".
+std::string formatMiB(uint64_t bytes);
 std::string formatDuration(Millis duration);
 
 }  // namespace oomkit::core

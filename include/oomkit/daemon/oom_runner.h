@@ -99,6 +99,7 @@ class OomRunner {
 
   std::optional<core::Grower> sampleGrower(OomEvent& event);
   std::vector<sys::VictimRecord> liveVictims(SteadyTime now);
+  std::vector<sys::VictimRecord> loadVictims() const;
   void storeVictims(const std::vector<sys::VictimRecord>& victims);
   std::string cgroupKey() const { return scope_.cgroup.value_or("/"); }
 

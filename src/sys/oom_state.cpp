@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <map>
 
 #include "oomkit/core/text.h"
 #include "oomkit/sys/files.h"
@@ -73,6 +74,22 @@ Status replaceFile(const std::string& path, std::string_view text) {
     return Unexpected(systemError(path, rename_err));
   }
   return Ok{};
+}
+
+// A .granted file: one "handler bytes" line per handler, the name escaped (escapeBytes keeps
+// blanks, so the count is after the last one). Unreadable lines are skipped.
+std::map<std::string, uint64_t> readGranted(const std::string& file) {
+  std::map<std::string, uint64_t> granted;
+  auto text = readFile(file);
+  if (!text) return granted;
+  core::forEachLine(*text, [&](std::string_view line) {
+    const size_t space = line.rfind(' ');
+    if (space == std::string_view::npos) return;
+    if (const auto bytes = core::parseU64(line.substr(space + 1))) {
+      granted[core::unescapeBytes(line.substr(0, space))] = *bytes;
+    }
+  });
+  return granted;
 }
 
 }  // namespace
@@ -167,39 +184,20 @@ Status OomState::addVictim(std::string_view cgroup, const VictimRecord& record) 
 }
 
 uint64_t OomState::grantedBytes(std::string_view cgroup, std::string_view handler) const {
-  auto text = readFile(path(cgroup, ".granted"));
-  if (!text) return 0;
-  uint64_t granted = 0;
-  core::forEachLine(*text, [&](std::string_view line) {
-    const size_t space = line.rfind(' ');
-    if (space == std::string_view::npos) return;
-    if (core::unescapeBytes(line.substr(0, space)) != handler) return;
-    if (const auto bytes = core::parseU64(line.substr(space + 1))) granted = *bytes;
-  });
-  return granted;
+  const auto granted = readGranted(path(cgroup, ".granted"));
+  const auto found = granted.find(std::string(handler));
+  return found == granted.end() ? 0 : found->second;
 }
 
 Status OomState::addGrantedBytes(std::string_view cgroup, std::string_view handler,
                                  uint64_t bytes) {
   const std::string file = path(cgroup, ".granted");
+  auto granted = readGranted(file);
+  granted[std::string(handler)] += bytes;
   std::string text;
-  bool found = false;
-  if (auto old = readFile(file)) {
-    core::forEachLine(*old, [&](std::string_view line) {
-      const size_t space = line.rfind(' ');
-      if (space == std::string_view::npos) return;
-      if (core::unescapeBytes(line.substr(0, space)) == handler) {
-        const uint64_t before = core::parseU64(line.substr(space + 1)).value_or(0);
-        text += std::string(line.substr(0, space)) + ' ' + std::to_string(before + bytes) + '\n';
-        found = true;
-      } else {
-        text += std::string(line) + '\n';
-      }
-    });
-  }
-  if (!found) {
-    text += core::escapeBytes(handler, core::BackslashEscape::kEscape) + ' ' +
-            std::to_string(bytes) + '\n';
+  for (const auto& [name, total] : granted) {
+    text += core::escapeBytes(name, core::BackslashEscape::kEscape) + ' ' + std::to_string(total) +
+            '\n';
   }
   return replaceFile(file, text);
 }

@@ -32,6 +32,7 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitBadInput = 2;
 constexpr std::chrono::seconds kKernelCounterPoll{5};
+constexpr std::chrono::seconds kKernelCounterSlack{2};
 
 void logLine(const std::string& line) {
   // One write per line, so that lines from other writers to stderr do not interleave.
@@ -208,8 +209,10 @@ void Daemon::onKernelTick() {
   emitKernelKills();
   // /dev/kmsg wakes the loop for every report; the counters only catch kills whose report was
   // lost, so the daemon polls them every 5 s (`oomkit watch` does it every 100 ms): /proc/vmstat
-  // costs more to generate than /proc/meminfo, and this keeps the idle cost near earlyoom's.
-  loop_.schedule(std::chrono::steady_clock::now() + kKernelCounterPoll, [this] { onKernelTick(); });
+  // costs more to generate than /proc/meminfo. The slack lets the poll ride on a sampling
+  // wake-up instead of waking the daemon on its own (docs/benchmarks.md, idle cost).
+  loop_.schedule(std::chrono::steady_clock::now() + kKernelCounterPoll, [this] { onKernelTick(); },
+                 kKernelCounterSlack);
 }
 
 void Daemon::emitKernelKills() {

@@ -1,29 +1,36 @@
 #include "oomkit/daemon/event_loop.h"
 
 #include <sys/epoll.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <vector>
+#include <climits>
 
 #include "oomkit/sys/files.h"
 
 namespace oomkit::daemon {
 namespace {
 
+constexpr size_t kTimersReserved = 32;  // more than a daemon with a dozen scopes keeps at once
+constexpr EventLoop::TimerId kCancelled = 0;  // ids start at 1
+
 Error errnoError(std::string_view what, int err) {
   return sys::systemError(what, err);
 }
 
-timespec toTimespec(EventLoop::Time time) {
-  const auto nanos =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+timespec toTimespec(std::chrono::nanoseconds span) {
   timespec ts{};
-  ts.tv_sec = static_cast<time_t>(nanos / 1'000'000'000);
-  ts.tv_nsec = static_cast<long>(nanos % 1'000'000'000);
-  if (ts.tv_sec == 0 && ts.tv_nsec == 0) ts.tv_nsec = 1;  // 0 would disarm the timer
+  ts.tv_sec = static_cast<time_t>(span.count() / 1'000'000'000);
+  ts.tv_nsec = static_cast<long>(span.count() % 1'000'000'000);
   return ts;
+}
+
+// epoll_wait's timeout is in whole milliseconds: round up, so that the loop never wakes
+// before a deadline and spins.
+int toTimeoutMs(std::chrono::nanoseconds span) {
+  const auto ms = (span.count() + 999'999) / 1'000'000;
+  return static_cast<int>(std::min<long long>(ms, INT_MAX));
 }
 
 }  // namespace
@@ -31,37 +38,24 @@ timespec toTimespec(EventLoop::Time time) {
 Result<EventLoop> EventLoop::create() {
   const int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd < 0) return Unexpected(errnoError("epoll_create1", errno));
-  const int timer_fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (timer_fd < 0) {
-    const int err = errno;
-    ::close(epoll_fd);
-    return Unexpected(errnoError("timerfd_create", err));
-  }
-  epoll_event event{};
-  event.events = EPOLLIN;
-  event.data.fd = timer_fd;
-  if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, timer_fd, &event) != 0) {
-    const int err = errno;
-    ::close(timer_fd);
-    ::close(epoll_fd);
-    return Unexpected(errnoError("epoll_ctl(timerfd)", err));
-  }
-  return EventLoop(epoll_fd, timer_fd);
+  return EventLoop(epoll_fd);
+}
+
+EventLoop::EventLoop(int epoll_fd) : epoll_fd_(epoll_fd) {
+  timers_.reserve(kTimersReserved);
+  due_.reserve(kTimersReserved);
 }
 
 EventLoop::EventLoop(EventLoop&& other) noexcept
     : epoll_fd_(std::exchange(other.epoll_fd_, -1)),
-      timer_fd_(std::exchange(other.timer_fd_, -1)),
       fds_(std::move(other.fds_)),
-      timers_by_time_(std::move(other.timers_by_time_)),
       timers_(std::move(other.timers_)),
-      armed_for_(other.armed_for_),
+      due_(std::move(other.due_)),
       next_timer_(other.next_timer_),
       stopped_(other.stopped_),
       exit_code_(other.exit_code_) {}
 
 EventLoop::~EventLoop() {
-  if (timer_fd_ >= 0) ::close(timer_fd_);
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
@@ -81,54 +75,58 @@ void EventLoop::removeFd(int fd) {
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
-EventLoop::TimerId EventLoop::schedule(Time when, TimerCallback callback) {
+EventLoop::TimerId EventLoop::schedule(Time when, TimerCallback callback,
+                                       std::chrono::nanoseconds slack) {
   const TimerId id = next_timer_++;
-  timers_.emplace(id, std::make_pair(when, std::move(callback)));
-  timers_by_time_.emplace(when, id);
+  timers_.push_back(Timer{id, when, when + std::max(slack, std::chrono::nanoseconds::zero()),
+                          std::move(callback)});
   return id;
 }
 
 void EventLoop::cancel(TimerId id) {
-  const auto found = timers_.find(id);
-  if (found == timers_.end()) return;
-  auto [begin, end] = timers_by_time_.equal_range(found->second.first);
-  for (auto it = begin; it != end; ++it) {
-    if (it->second == id) {
-      timers_by_time_.erase(it);
-      break;
-    }
+  std::erase_if(timers_, [id](const Timer& timer) { return timer.id == id; });
+  for (auto& timer : due_) {
+    if (timer.id == id) timer.id = kCancelled;  // in the batch being run: it must not run
   }
-  timers_.erase(found);
 }
 
-// Called once before each wait: the timerfd is set only when the earliest deadline changed,
-// so a callback that reschedules itself costs one timerfd_settime, not one per change.
-void EventLoop::armTimer() {
-  const std::optional<Time> earliest =
-      timers_by_time_.empty() ? std::nullopt : std::optional<Time>(timers_by_time_.begin()->first);
-  if (earliest == armed_for_) return;
-  itimerspec spec{};
-  if (earliest) spec.it_value = toTimespec(*earliest);
-  ::timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr);
-  armed_for_ = earliest;
+// Waits for fds until the nearest timer's latest time. epoll_pwait2 (Linux 5.11) takes the
+// timeout in nanoseconds; older kernels answer ENOSYS and get epoll_wait's milliseconds.
+int EventLoop::waitFor(epoll_event* events, int max_events) {
+  if (timers_.empty()) return ::epoll_wait(epoll_fd_, events, max_events, -1);
+  const Time latest = std::min_element(timers_.begin(), timers_.end(), [](const Timer& a,
+                                                                          const Timer& b) {
+                        return a.latest < b.latest;
+                      })->latest;
+  const auto span = std::max(latest - std::chrono::steady_clock::now(),
+                             std::chrono::steady_clock::duration::zero());
+  static bool have_pwait2 = true;
+  if (have_pwait2) {
+    const timespec timeout = toTimespec(span);
+    const int n = ::epoll_pwait2(epoll_fd_, events, max_events, &timeout, nullptr);
+    if (n >= 0 || errno != ENOSYS) return n;
+    have_pwait2 = false;
+  }
+  return ::epoll_wait(epoll_fd_, events, max_events, toTimeoutMs(span));
 }
 
+// Runs, in deadline order, the timers due when it starts; ones that their callbacks schedule
+// wait for the next pass, so a timer rescheduling itself "now" cannot starve the fds.
 void EventLoop::runDueTimers() {
-  uint64_t expirations = 0;
-  (void)!::read(timer_fd_, &expirations, sizeof expirations);
-  armed_for_.reset();  // it fired: disarmed
   const Time now = std::chrono::steady_clock::now();
-  std::vector<TimerId> due;
-  for (auto it = timers_by_time_.begin(); it != timers_by_time_.end() && it->first <= now; ++it) {
-    due.push_back(it->second);
+  due_.clear();
+  for (auto& timer : timers_) {
+    if (timer.when <= now) due_.push_back(std::move(timer));
   }
-  for (const TimerId id : due) {
-    const auto found = timers_.find(id);
-    if (found == timers_.end()) continue;  // cancelled by an earlier callback
-    TimerCallback callback = std::move(found->second.second);
-    cancel(id);
+  if (due_.empty()) return;
+  std::erase_if(timers_, [now](const Timer& timer) { return timer.when <= now; });
+  std::stable_sort(due_.begin(), due_.end(),
+                   [](const Timer& a, const Timer& b) { return a.when < b.when; });
+  for (size_t i = 0; i < due_.size() && !stopped_; ++i) {
+    if (due_[i].id == kCancelled) continue;  // by an earlier callback of this batch
+    due_[i].id = kCancelled;                 // running: cancelling it now is a no-op
+    TimerCallback callback = std::move(due_[i].callback);
     callback();
-    if (stopped_) return;
   }
 }
 
@@ -136,23 +134,19 @@ Result<int> EventLoop::run() {
   constexpr int kMaxEvents = 32;
   epoll_event events[kMaxEvents];
   while (!stopped_) {
-    armTimer();
-    const int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, -1);
+    const int n = waitFor(events, kMaxEvents);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Unexpected(errnoError("epoll_wait", errno));
     }
     for (int i = 0; i < n && !stopped_; ++i) {
       const int fd = events[i].data.fd;
-      if (fd == timer_fd_) {
-        runDueTimers();
-        continue;
-      }
       const auto found = fds_.find(fd);
       if (found == fds_.end()) continue;  // removed by an earlier callback in this batch
       const std::shared_ptr<FdCallback> callback = found->second;  // survives its own removal
       (*callback)(events[i].events);
     }
+    if (!stopped_) runDueTimers();
   }
   return exit_code_;
 }

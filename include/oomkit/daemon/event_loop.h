@@ -1,21 +1,33 @@
 // oomkit/daemon/event_loop.h — the daemon's single-threaded loop: epoll over file
-// descriptors (detectors, victims' pidfds, /dev/kmsg, signals) and one timerfd that serves
-// every timer (sampling, reap deadlines, counter polls).
+// descriptors (detectors, victims' pidfds, /dev/kmsg, signals) and the timers (sampling, reap
+// deadlines, counter polls), which need no fd of their own: the wait's timeout is the nearest
+// deadline (epoll_pwait2, nanoseconds).
+//
+// Why no timerfd: at idle the daemon wakes about once a second to sample, and each wake-up
+// through a timerfd costs two more system calls (read the expiry count, re-arm) than a timed
+// epoll_pwait2 — a third of the idle cost beside earlyoom (docs/benchmarks.md).
+//
+// A timer may carry slack, as the kernel's hrtimer_start_range_ns() does: it may run up to
+// `slack` after its time, so that a periodic chore (the kernel OOM counters) rides on a
+// wake-up that happens anyway instead of waking the daemon by itself.
 //
 // Callbacks run on the loop's thread, one at a time; a callback may add or remove fds and
-// timers, including its own. Timers use the monotonic clock (steady_clock on Linux is
-// CLOCK_MONOTONIC), armed as absolute times so that a late wake-up never drifts.
+// timers, including its own. Times are on the monotonic clock (steady_clock on Linux is
+// CLOCK_MONOTONIC). Scheduling, cancelling and running timers allocate nothing once the
+// loop has seen its largest number of timers (the table keeps its capacity), and neither
+// does a wake-up.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
-#include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "oomkit/result.h"
+
+struct epoll_event;  // <sys/epoll.h>
 
 namespace oomkit::daemon {
 
@@ -38,7 +50,10 @@ class EventLoop {
   Status addFd(int fd, uint32_t events, FdCallback callback);
   void removeFd(int fd);
 
-  TimerId schedule(Time when, TimerCallback callback);
+  // Runs `callback` once, at `when` or up to `slack` later (at the first wake-up in that
+  // range). Lambdas that capture no more than two pointers are stored without allocating.
+  TimerId schedule(Time when, TimerCallback callback,
+                   std::chrono::nanoseconds slack = std::chrono::nanoseconds::zero());
   void cancel(TimerId id);
 
   // Runs until stop(); returns stop()'s code. Errors of epoll_wait other than EINTR end it
@@ -47,16 +62,23 @@ class EventLoop {
   void stop(int code);
 
  private:
-  EventLoop(int epoll_fd, int timer_fd) : epoll_fd_(epoll_fd), timer_fd_(timer_fd) {}
-  void armTimer();
+  struct Timer {
+    TimerId id;
+    Time when;
+    Time latest;  // when + slack: the wait never sleeps past it
+    TimerCallback callback;
+  };
+
+  explicit EventLoop(int epoll_fd);
+  int waitFor(epoll_event* events, int max_events);
   void runDueTimers();
 
   int epoll_fd_ = -1;
-  int timer_fd_ = -1;
   std::unordered_map<int, std::shared_ptr<FdCallback>> fds_;
-  std::multimap<Time, TimerId> timers_by_time_;
-  std::unordered_map<TimerId, std::pair<Time, TimerCallback>> timers_;
-  std::optional<Time> armed_for_;  // the deadline the timerfd is set to
+  // Few timers live at once (one or two per scope, one per victim awaited): a flat table
+  // scanned in full beats a tree, and keeps its capacity between wake-ups.
+  std::vector<Timer> timers_;
+  std::vector<Timer> due_;  // runDueTimers' scratch: taken out of timers_ before they run
   TimerId next_timer_ = 1;
   bool stopped_ = false;
   int exit_code_ = 0;

@@ -59,6 +59,56 @@ TEST(EventLoopTest, FdCallbacksSeeTheirEventsAndMayRemoveThemselves) {
   ::close(pipefd[1]);
 }
 
+TEST(EventLoopTest, ATimerWithSlackRidesOnTheNextWakeUpInsteadOfWakingByItself) {
+  auto loop = EventLoop::create();
+  ASSERT_TRUE(loop);
+  std::string order;
+  const EventLoop::Time sample_at = in(40);
+  EventLoop::Time chore_ran{};
+  // Due first, but it may wait 500 ms: the loop's first wake-up is the sample's, and the chore
+  // runs in that pass (before the sample: deadline order), not on a wake-up of its own.
+  loop->schedule(in(20), [&] {
+    order += "chore ";
+    chore_ran = std::chrono::steady_clock::now();
+  }, milliseconds(500));
+  loop->schedule(sample_at, [&] {
+    order += "sample";
+    loop->stop(0);
+  });
+  ASSERT_TRUE(loop->run());
+  EXPECT_EQ(order, "chore sample");
+  EXPECT_GE(chore_ran, sample_at);
+}
+
+TEST(EventLoopTest, ATimerWithSlackAloneRunsByItsLatestTime) {
+  auto loop = EventLoop::create();
+  ASSERT_TRUE(loop);
+  bool ran = false;
+  loop->schedule(in(5), [&] {
+    ran = true;
+    loop->stop(0);
+  }, milliseconds(20));
+  // Without the slack bound the wait would have no timeout and never return.
+  ASSERT_TRUE(loop->run());
+  EXPECT_TRUE(ran);
+}
+
+TEST(EventLoopTest, ACallbackCancelsATimerOfTheSameBatch) {
+  auto loop = EventLoop::create();
+  ASSERT_TRUE(loop);
+  std::string order;
+  EventLoop::TimerId second = 0;
+  const auto past = std::chrono::steady_clock::now() - milliseconds(10);
+  loop->schedule(past, [&] {
+    order += "a";
+    loop->cancel(second);
+  });
+  second = loop->schedule(past + milliseconds(1), [&] { order += "x"; });
+  loop->schedule(in(20), [&] { loop->stop(0); });
+  ASSERT_TRUE(loop->run());
+  EXPECT_EQ(order, "a");
+}
+
 TEST(EventLoopTest, ATimerDueInThePastRunsAtOnce) {
   auto loop = EventLoop::create();
   ASSERT_TRUE(loop);

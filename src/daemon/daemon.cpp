@@ -88,6 +88,7 @@ class Daemon {
   std::optional<sys::MemoryHierarchy> memory_;
   std::optional<sys::PidfdKiller> killer_;
   std::optional<sys::SystemPanic> panic_;
+  std::unique_ptr<sys::BackgroundReleaser> releaser_;  // none: kills release synchronously
   std::optional<sys::OomState> state_;
   std::optional<EventLog> event_log_;
   std::chrono::nanoseconds wall_offset_{0};
@@ -123,7 +124,7 @@ Status Daemon::buildMonitors(const core::Config& config) {
     ports.killer = &*killer_;
     ports.panic = &*panic_;
     ports.state = state_ ? &*state_ : nullptr;
-    ports.release_in_background = true;  // the loop serves every scope: never block it
+    ports.releaser = releaser_.get();  // the loop serves every scope: never block it
     MonitorOutput output{[this](const std::string& line) { emit(line); }, logLine, wall_offset_};
     auto monitor =
         ScopeMonitor::create(scope, std::move(ports), loop_, std::move(output), dry_run_);
@@ -163,6 +164,11 @@ Status Daemon::start(core::Config config) {
   if (!killer) return Unexpected(killer.error());
   killer_.emplace(std::move(*killer));
   panic_.emplace(options_.proc_root);
+  if (auto releaser = sys::BackgroundReleaser::start()) {
+    releaser_ = std::move(*releaser);
+  } else {
+    logLine("process_mrelease will run on the event loop: " + releaser.error().message);
+  }
   if (auto state = sys::OomState::open(options_.state_dir)) {
     state_.emplace(std::move(*state));
   } else {

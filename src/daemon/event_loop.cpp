@@ -94,10 +94,10 @@ void EventLoop::cancel(TimerId id) {
 // timeout in nanoseconds; older kernels answer ENOSYS and get epoll_wait's milliseconds.
 int EventLoop::waitFor(epoll_event* events, int max_events) {
   if (timers_.empty()) return ::epoll_wait(epoll_fd_, events, max_events, -1);
-  const Time latest = std::min_element(timers_.begin(), timers_.end(), [](const Timer& a,
-                                                                          const Timer& b) {
-                        return a.latest < b.latest;
-                      })->latest;
+  const Time latest =
+      std::min_element(timers_.begin(), timers_.end(), [](const Timer& a, const Timer& b) {
+        return a.latest < b.latest;
+      })->latest;
   const auto span = std::max(latest - std::chrono::steady_clock::now(),
                              std::chrono::steady_clock::duration::zero());
   static bool have_pwait2 = true;

@@ -423,7 +423,7 @@ bool OomRunner::kill(const RunRequest& request, const core::Process& victim, Oom
   if (scope_.kill.sigterm_first) kill_request.sigterm_grace = scope_.kill.sigterm_grace;
   kill_request.dry_run = request.dry_run;
   kill_request.release = scope_.kill.process_mrelease;
-  kill_request.release_in_background = ports_.release_in_background;
+  kill_request.releaser = ports_.releaser;
   auto report = ports_.killer->killVictim(kill_request);
   if (!report) {
     if (report.error().code == Errc::kNotFound) {

@@ -161,7 +161,7 @@ Result<KillReport> PidfdKiller::killVictim(const KillRequest& request) {
   if (request.dry_run) return std::move(p).finish();
   if (request.sigterm_grace.count() > 0) terminate(request.sigterm_grace, p);
   kill(p);
-  if (request.release) release(p, request.release_in_background);
+  if (request.release) release(p, request.releaser);
   const bool all_exited = std::all_of(p.targets.begin(), p.targets.end(),
                                       [](const Target& t) { return t.handle.exited(); });
   if (all_exited) p.report.exited_at = Clock::now();
@@ -310,11 +310,11 @@ void PidfdKiller::kill(Plan& plan) {
 }
 
 // process_mrelease() for every killed mm (sharers use the victim's: one call covers them).
-void PidfdKiller::release(Plan& plan, bool in_background) {
+void PidfdKiller::release(Plan& plan, BackgroundReleaser* releaser) {
   for (Target& t : plan.targets) {
     if (t.outcome != KillOutcome::kKilled || t.role == KillRole::kMmSharer) continue;
-    if (in_background) {
-      if (auto started = t.handle.releaseInBackground(); started) {
+    if (releaser) {
+      if (auto started = releaser->submit(t.handle.fd()); started) {
         t.release = ReleaseOutcome::kInBackground;
         continue;
       } else {

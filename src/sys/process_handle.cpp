@@ -9,8 +9,6 @@
 #include <cerrno>
 #include <climits>
 #include <string>
-#include <system_error>
-#include <thread>
 #include <utility>
 
 #include "oomkit/sys/files.h"
@@ -102,32 +100,20 @@ Status ProcessHandle::kill(int sig) {
   return Ok{};
 }
 
-Status ProcessHandle::releaseInBackground() const {
-  const int fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0) return Unexpected(syscallError("dup pidfd of", pid(), errno));
-  try {
-    std::thread([fd] {
-      for (int attempt = 0; attempt < kReleaseAttempts; ++attempt) {
-        if (::syscall(SYS_process_mrelease, fd, 0u) == 0) break;
-        if (errno != EAGAIN && errno != EINTR) break;
-      }
-      ::close(fd);
-    }).detach();
-  } catch (const std::system_error& e) {  // std::thread reports failure to start this way
-    ::close(fd);
-    return makeError(Errc::kIo, "process_mrelease thread for " + pidName(pid()) + ": " + e.what());
+int releaseMemoryOf(int pidfd) {
+  int err = 0;
+  for (int attempt = 0; attempt < kReleaseAttempts; ++attempt) {
+    if (::syscall(SYS_process_mrelease, pidfd, 0u) == 0) return 0;
+    err = errno;
+    if (err != EAGAIN && err != EINTR) break;
   }
-  return Ok{};
+  return err;
 }
 
 Result<ProcessHandle::Release> ProcessHandle::release() {
-  int err = 0;
-  for (int attempt = 0; attempt < kReleaseAttempts; ++attempt) {
-    if (::syscall(SYS_process_mrelease, fd_, 0u) == 0) return Release::kReleased;
-    err = errno;
-    if (err == ESRCH) return Release::kAlreadyExiting;  // past exit_mm(): no mm left to reap
-    if (err != EAGAIN && err != EINTR) break;
-  }
+  const int err = releaseMemoryOf(fd_);
+  if (err == 0) return Release::kReleased;
+  if (err == ESRCH) return Release::kAlreadyExiting;  // past exit_mm(): no mm left to reap
   Error error = syscallError("process_mrelease", pid(), err);
   if (err == EINVAL) error.message += " (not dying)";
   return Unexpected(std::move(error));

@@ -60,8 +60,10 @@ TEST_F(KillerLiveTest, ReleaseInBackgroundDoesNotWaitForTheUnmapAndTheMemoryStil
   auto usage_before = memcg_->usageBytes();
   ASSERT_TRUE(usage_before);
   auto k = killer();
+  auto releaser = sys::BackgroundReleaser::start();
+  ASSERT_TRUE(releaser) << releaser.error().message;
   sys::KillRequest r = request(p.pid());
-  r.release_in_background = true;
+  r.releaser = releaser->get();
 
   auto report = k.killVictim(r);
 
@@ -76,6 +78,10 @@ TEST_F(KillerLiveTest, ReleaseInBackgroundDoesNotWaitForTheUnmapAndTheMemoryStil
   auto usage_after = memcg_->usageBytes();
   ASSERT_TRUE(usage_after);
   EXPECT_LE(*usage_after + 120 * kMiB, *usage_before) << "the victim's memory did not come back";
+  for (int i = 0; i < 500 && (*releaser)->completed() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ((*releaser)->completed(), 1u) << "the thread never took the pidfd";
+  releaser->reset();  // joins the thread once its queue is drained
 }
 
 TEST_F(KillerLiveTest, KillsByIdentityReleasesAndTheScopeGetsItsMemoryBack) {

@@ -40,8 +40,9 @@ struct RunnerPorts {
   sys::Killer* killer = nullptr;
   sys::PanicPort* panic = nullptr;
   sys::OomState* state = nullptr;  // none: lock and pending victims within this process only
-  // process_mrelease() on its own thread: for an event loop that must not block (the daemon).
-  bool release_in_background = false;
+  // process_mrelease() on this thread: for an event loop that must not block (the daemon).
+  // None: the kill waits for the release (`oomkit trigger`, which reports its timestamp).
+  sys::BackgroundReleaser* releaser = nullptr;
   std::function<SteadyTime()> now = [] { return std::chrono::steady_clock::now(); };
   // Waits out kill_allocating_task's sampling window (tests substitute it).
   std::function<void(std::chrono::nanoseconds)> sleep;

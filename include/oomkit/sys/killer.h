@@ -22,6 +22,7 @@
 
 #include "oomkit/core/process.h"
 #include "oomkit/result.h"
+#include "oomkit/sys/background_releaser.h"
 #include "oomkit/sys/cgroups.h"
 #include "oomkit/sys/mm_sharers.h"
 #include "oomkit/sys/proc_reader.h"
@@ -43,10 +44,10 @@ struct KillRequest {
   // process_mrelease() each killed mm right after SIGKILL (the oom_reaper's job). Off only to
   // measure what it buys (docs/benchmarks.md) or where a kernel misbehaves with it.
   bool release = true;
-  // With `release`: run it on a thread of its own instead of blocking this call (the daemon's
-  // event loop must not stall tens of milliseconds per GiB); the report then says
-  // "in background" and has no released_at.
-  bool release_in_background = false;
+  // With `release`: hand it to this thread instead of blocking this call (the daemon's event
+  // loop must not stall tens of milliseconds per GiB); the report then says "in background"
+  // and has no released_at. Null: release here.
+  BackgroundReleaser* releaser = nullptr;
 };
 
 // NOTE: do not rename; the names (killRoleName() etc.) are part of the JSON event format.
@@ -64,7 +65,7 @@ enum class ReleaseOutcome {
   kAlreadyExiting,  // ESRCH: the process freed it on its own first
   kNotDying,        // EINVAL: something that shares the mm still runs (a spared sharer)
   kFailed,          // any other error (see KillReport::notes)
-  kInBackground,    // started on its own thread (KillRequest::release_in_background)
+  kInBackground,    // handed to KillRequest::releaser's thread
 };
 enum class GroupMethod { kNone, kCgroupKill, kPerProcess };
 
@@ -144,7 +145,7 @@ class PidfdKiller final : public Killer {
   void measureUsage(const KillRequest& request, KillReport& report);
   void terminate(std::chrono::milliseconds grace, Plan& plan);
   void kill(Plan& plan);
-  void release(Plan& plan, bool in_background);
+  void release(Plan& plan, BackgroundReleaser* releaser);
 
   ProcReader* proc_;
   KillerOptions options_;

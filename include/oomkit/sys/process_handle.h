@@ -60,11 +60,6 @@ class ProcessHandle {
   // process is not dying, e.g. not yet killed or a process sharing its mm still runs;
   // kUnavailable before 5.15. EAGAIN (mmap lock contended) is retried a few times.
   Result<Release> release();
-  // process_mrelease() on a thread of its own, on a duplicate of the pidfd, so that the caller
-  // (the daemon's single event loop) is not blocked while the kernel unmaps a large victim
-  // (tens of milliseconds per GiB). Its outcome is not reported; the exit is watched as usual.
-  // Errc::kIo when the pidfd cannot be duplicated or the thread not started.
-  Status releaseInBackground() const;
   // True iff the process has exited (never blocks).
   bool exited() const;
   // Waits up to `timeout` (a negative one counts as 0) for the process to exit; true iff it
@@ -78,5 +73,9 @@ class ProcessHandle {
   int fd_ = -1;
   core::Process process_;
 };
+
+// process_mrelease(pidfd), retried while the kernel answers EAGAIN (mmap lock contended) or
+// EINTR: 0 or the last errno. For a caller with a bare pidfd (BackgroundReleaser's thread).
+int releaseMemoryOf(int pidfd);
 
 }  // namespace oomkit::sys

@@ -67,10 +67,13 @@ TEST(EventLoopTest, ATimerWithSlackRidesOnTheNextWakeUpInsteadOfWakingByItself) 
   EventLoop::Time chore_ran{};
   // Due first, but it may wait 500 ms: the loop's first wake-up is the sample's, and the chore
   // runs in that pass (before the sample: deadline order), not on a wake-up of its own.
-  loop->schedule(in(20), [&] {
-    order += "chore ";
-    chore_ran = std::chrono::steady_clock::now();
-  }, milliseconds(500));
+  loop->schedule(
+      in(20),
+      [&] {
+        order += "chore ";
+        chore_ran = std::chrono::steady_clock::now();
+      },
+      milliseconds(500));
   loop->schedule(sample_at, [&] {
     order += "sample";
     loop->stop(0);
@@ -84,10 +87,13 @@ TEST(EventLoopTest, ATimerWithSlackAloneRunsByItsLatestTime) {
   auto loop = EventLoop::create();
   ASSERT_TRUE(loop);
   bool ran = false;
-  loop->schedule(in(5), [&] {
-    ran = true;
-    loop->stop(0);
-  }, milliseconds(20));
+  loop->schedule(
+      in(5),
+      [&] {
+        ran = true;
+        loop->stop(0);
+      },
+      milliseconds(20));
   // Without the slack bound the wait would have no timeout and never return.
   ASSERT_TRUE(loop->run());
   EXPECT_TRUE(ran);

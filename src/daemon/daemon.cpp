@@ -18,6 +18,7 @@
 #include "oomkit/daemon/scope_monitor.h"
 #include "oomkit/sys/config_loader.h"
 #include "oomkit/sys/files.h"
+#include "oomkit/sys/heap_reserve.h"
 #include "oomkit/sys/killer.h"
 #include "oomkit/sys/oom_state.h"
 #include "oomkit/sys/panic_port.h"
@@ -33,6 +34,8 @@ constexpr int kExitOk = 0;
 constexpr int kExitBadInput = 2;
 constexpr std::chrono::seconds kKernelCounterPoll{5};
 constexpr std::chrono::seconds kKernelCounterSlack{2};
+// The heap kept free beyond what the rehearsal used, at least (sys/heap_reserve.h).
+constexpr uint64_t kMinHeapReserve = 256 * 1024;
 
 void logLine(const std::string& line) {
   // One write per line, so that lines from other writers to stderr do not interleave.
@@ -78,6 +81,7 @@ class Daemon {
   void onSignal();
   void reload();
   void startKernelWatcher();
+  void rehearse();
   void onKernelTick();
   void emitKernelKills();
   void emit(const std::string& line);
@@ -138,6 +142,7 @@ Status Daemon::buildMonitors(const core::Config& config) {
     monitors.push_back(std::move(*monitor));
   }
   monitors_ = std::move(monitors);
+  rehearse();
   for (auto& monitor : monitors_) {
     const auto& scope = monitor->scope();
     logLine("scope " + scope.name + " (" + scope.cgroup.value_or("global") + "): watermarks " +
@@ -150,6 +155,7 @@ Status Daemon::buildMonitors(const core::Config& config) {
 }
 
 Status Daemon::start(core::Config config) {
+  sys::keepHeap();
   for (const auto& line : sys::protectSelf(options_.proc_root))
     logLine(line);
   wall_offset_ = wallClockOffset();
@@ -191,6 +197,22 @@ Status Daemon::start(core::Config config) {
   return buildMonitors(config);
 }
 
+// Each scope's OOM path, run once as a dry run, then as much heap again kept free: the memory
+// and code a real run needs are resident before memory runs out (sys/heap_reserve.h).
+void Daemon::rehearse() {
+  const uint64_t heap_before = sys::heapBytes();
+  for (auto& monitor : monitors_)
+    (void)monitor->rehearse();
+  const uint64_t heap = sys::heapBytes();
+  const uint64_t reserve = std::max<uint64_t>(heap, kMinHeapReserve);
+  sys::reserveHeap(reserve);
+  logLine("OOM path rehearsed on " + std::to_string(monitors_.size()) + " scope(s): heap " +
+          std::to_string(heap / 1024) + " KiB (" +
+          std::to_string((heap - std::min(heap, heap_before)) / 1024) +
+          " KiB grown by the rehearsal), " + std::to_string(reserve / 1024) +
+          " KiB more kept free");
+}
+
 // The kernel's own OOM kills (those oomkit did not prevent) become events too.
 void Daemon::startKernelWatcher() {
   if (options_.kmsg.empty()) return;
@@ -217,8 +239,9 @@ void Daemon::onKernelTick() {
   // lost, so the daemon polls them every 5 s (`oomkit watch` does it every 100 ms): /proc/vmstat
   // costs more to generate than /proc/meminfo. The slack lets the poll ride on a sampling
   // wake-up instead of waking the daemon on its own (docs/benchmarks.md, idle cost).
-  loop_.schedule(std::chrono::steady_clock::now() + kKernelCounterPoll, [this] { onKernelTick(); },
-                 kKernelCounterSlack);
+  loop_.schedule(
+      std::chrono::steady_clock::now() + kKernelCounterPoll, [this] { onKernelTick(); },
+      kKernelCounterSlack);
 }
 
 void Daemon::emitKernelKills() {

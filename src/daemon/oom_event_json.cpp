@@ -162,6 +162,10 @@ std::string formatOomEventJson(const OomEvent& event, std::chrono::nanoseconds w
                 {"signalled", optionalTime(t.signalled, wall_offset)},
                 {"released", optionalTime(t.released, wall_offset)},
                 {"exited", optionalTime(t.exited, wall_offset)}}},
+              {"cost",
+               {{"heap_grew_bytes", event.cost.heap_grew_bytes},
+                {"minor_faults", event.cost.minor_faults},
+                {"major_faults", event.cost.major_faults}}},
               {"notes", notes}};
   return out.dump();
 }

@@ -9,6 +9,7 @@
 #include "oomkit/core/growth.h"
 #include "oomkit/core/ranking.h"
 #include "oomkit/core/text.h"
+#include "oomkit/sys/heap_reserve.h"
 #include "oomkit/sys/process_handle.h"
 #include "oomkit/sys/scope_memory.h"
 #include "oomkit/sys/scope_reader.h"
@@ -106,6 +107,18 @@ Result<std::unique_ptr<OomRunner>> OomRunner::create(core::ScopeConfig scope, Ru
 }
 
 OomEvent OomRunner::run(const RunRequest& request) {
+  const uint64_t heap_before = sys::heapBytes();
+  const sys::PageFaults faults_before = sys::threadPageFaults();
+  OomEvent event = runSteps(request);
+  const uint64_t heap_after = sys::heapBytes();
+  const sys::PageFaults faults_after = sys::threadPageFaults();
+  event.cost.heap_grew_bytes = heap_after > heap_before ? heap_after - heap_before : 0;
+  event.cost.minor_faults = faults_after.minor - faults_before.minor;
+  event.cost.major_faults = faults_after.major - faults_before.major;
+  return event;
+}
+
+OomEvent OomRunner::runSteps(const RunRequest& request) {
   OomEvent event;
   event.scope = scope_.name;
   event.cgroup = scope_.cgroup;

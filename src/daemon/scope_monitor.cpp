@@ -67,6 +67,16 @@ void ScopeMonitor::start() {
   }
 }
 
+RunCost ScopeMonitor::rehearse() {
+  RunRequest request;
+  request.trigger = "rehearsal";
+  request.triggered_at = now();
+  request.dry_run = true;
+  const OomEvent event = runner_->run(request);
+  (void)formatOomEventJson(event, output_.wall_offset);
+  return event.cost;
+}
+
 void ScopeMonitor::scheduleExtraSample(size_t index) {
   extra_timers_[index] = loop_->schedule(now() + *extra_[index].sample_every, [this, index] {
     extra_timers_.erase(index);

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -153,6 +154,13 @@ TEST_F(DaemonLiveTest, KillsAOneGigabytePerSecondHogBeforeTheKernelDoes) {
   EXPECT_LE(t["trigger"].get<double>(), t["decided"].get<double>());
   EXPECT_LE(t["decided"].get<double>(), t["signalled"].get<double>());
   EXPECT_LE(t["signalled"].get<double>(), t["exited"].get<double>());
+  // The kill ran on memory the daemon had reserved at start: the heap did not grow, and no
+  // page fault waited for I/O (sys/heap_reserve.h).
+  std::cerr << "kill run cost: " << (*oom)["cost"].dump() << "\n";
+  EXPECT_EQ((*oom)["cost"]["heap_grew_bytes"], 0) << oom->dump();
+  EXPECT_EQ((*oom)["cost"]["major_faults"], 0) << oom->dump();
+  EXPECT_NE(daemon_->err().find("OOM path rehearsed on 1 scope(s)"), std::string::npos)
+      << daemon_->err();
   // The level changes came first: clear -> pressure -> oom (or straight to oom).
   bool saw_oom_level = false;
   for (const auto& e : events) {

@@ -50,6 +50,15 @@ struct EventTimestamps {
   std::optional<SteadyTime> exited;     // every signalled process had exited
 };
 
+// What a run cost oomkit itself, from its start to its decision (the kill sent): whether the
+// heap had to grow (0 when the daemon's reserve held: sys/heap_reserve.h) and the page faults
+// of the thread that ran it (major ones waited for I/O).
+struct RunCost {
+  uint64_t heap_grew_bytes = 0;
+  uint64_t minor_faults = 0;
+  uint64_t major_faults = 0;
+};
+
 struct OomEvent {
   std::string scope;                  // the scope's name
   std::optional<std::string> cgroup;  // none = the global scope
@@ -74,6 +83,7 @@ struct OomEvent {
   std::optional<uint64_t> recovered_bytes;  // usage before the signal minus usage at exit
   bool timed_out = false;  // the victims had not all exited within the reap timeout
   EventTimestamps timestamps;
+  RunCost cost;
   std::vector<std::string> notes;  // what went wrong without stopping the run
   // The decided action could not be carried out: the kill or the panic action failed, or the
   // scope could not be read for selection (`oomkit trigger` then exits 1).

@@ -63,6 +63,8 @@ class OomRunner {
   // Builds the scope's handlers (sys::makeReclaimHandler) and registers them on its chain.
   static Result<std::unique_ptr<OomRunner>> create(core::ScopeConfig scope, RunnerPorts ports);
 
+  // Runs the steps; the event's `cost` says what the run cost this process (heap growth,
+  // page faults), measured around it.
   OomEvent run(const RunRequest& request);
 
   // Blocks until every process `event` signalled has exited or the scope's reap timeout has
@@ -83,6 +85,7 @@ class OomRunner {
   using Chain = core::NotifierChain<Walk*>;
 
   OomRunner(core::ScopeConfig scope, RunnerPorts ports);
+  OomEvent runSteps(const RunRequest& request);
 
   // Each returns true when the run ends at that step (the event has its action).
   bool walkChain(const RunRequest& request, OomEvent& event);

@@ -65,6 +65,10 @@ class ScopeMonitor {
   void addDetector(ExtraDetector detector);
   // Starts sampling.
   void start();
+  // Runs the scope's OOM path once as a dry run, event formatted and dropped: the heap grows
+  // to what a run needs and the code a run executes is faulted in (and locked), before memory
+  // runs out (sys/heap_reserve.h). Returns the run's cost.
+  RunCost rehearse();
 
   const core::ScopeConfig& scope() const { return runner_->scope(); }
 

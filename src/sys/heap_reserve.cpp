@@ -1,0 +1,46 @@
+#include "oomkit/sys/heap_reserve.h"
+
+#include <malloc.h>
+#include <sys/resource.h>
+
+#include <climits>
+#include <cstdlib>
+
+namespace oomkit::sys {
+namespace {
+
+// Larger than any block the OOM path asks for (a process table of a few hundred thousand
+// entries): everything below comes from the heap, which the reserve keeps resident.
+constexpr int kMmapThreshold = 64 * 1024 * 1024;
+
+}  // namespace
+
+void keepHeap() {
+  ::mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
+  ::mallopt(M_TRIM_THRESHOLD, INT_MAX);  // INT_MAX: effectively never trim
+  ::mallopt(M_TOP_PAD, 0);               // grow by what is asked; reserveHeap() says how much
+  ::mallopt(M_ARENA_MAX, 1);             // the release thread allocates nothing, but be sure
+}
+
+uint64_t heapBytes() {
+  return ::mallinfo2().arena;
+}
+
+void reserveHeap(size_t bytes) {
+  if (bytes == 0) return;
+  auto* block = static_cast<unsigned char*>(std::malloc(bytes));
+  if (!block) return;  // no memory now: the run will take it when it can
+  // Touch every page, so they are resident (and locked) before anything needs them; volatile
+  // keeps the compiler from eliding stores to memory that is freed next.
+  for (size_t i = 0; i < bytes; i += 4096)
+    static_cast<volatile unsigned char*>(block)[i] = 0;
+  std::free(block);  // back to the heap's top, never to the kernel (M_TRIM_THRESHOLD)
+}
+
+PageFaults threadPageFaults() {
+  rusage usage{};
+  if (::getrusage(RUSAGE_THREAD, &usage) != 0) return {};
+  return {static_cast<uint64_t>(usage.ru_minflt), static_cast<uint64_t>(usage.ru_majflt)};
+}
+
+}  // namespace oomkit::sys

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <iterator>
 
 #include "oomkit/sys/files.h"
 
@@ -120,8 +121,12 @@ void EventLoop::runDueTimers() {
   }
   if (due_.empty()) return;
   std::erase_if(timers_, [now](const Timer& timer) { return timer.when <= now; });
-  std::stable_sort(due_.begin(), due_.end(),
-                   [](const Timer& a, const Timer& b) { return a.when < b.when; });
+  // Insertion sort, stable and in place: std::stable_sort would allocate a buffer on each
+  // wake-up, and there are only a few timers.
+  const auto earlier = [](const Timer& a, const Timer& b) { return a.when < b.when; };
+  for (auto it = due_.begin(); it != due_.end(); ++it) {
+    std::rotate(std::upper_bound(due_.begin(), it, *it, earlier), it, std::next(it));
+  }
   for (size_t i = 0; i < due_.size() && !stopped_; ++i) {
     if (due_[i].id == kCancelled) continue;  // by an earlier callback of this batch
     due_[i].id = kCancelled;                 // running: cancelling it now is a no-op

@@ -4,9 +4,29 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <new>
 #include <string>
 
 #include <gtest/gtest.h>
+
+// Counts this binary's operator new calls, so that a test can say a stretch of code allocated
+// nothing. Forwarding to malloc keeps sanitizer builds working (they intercept malloc).
+namespace {
+thread_local uint64_t g_allocations = 0;
+}  // namespace
+
+void* operator new(std::size_t size) {
+  ++g_allocations;
+  if (void* block = std::malloc(size == 0 ? 1 : size)) return block;
+  throw std::bad_alloc();
+}
+void operator delete(void* block) noexcept {
+  std::free(block);
+}
+void operator delete(void* block, std::size_t) noexcept {
+  std::free(block);
+}
 
 namespace oomkit::daemon {
 namespace {
@@ -113,6 +133,41 @@ TEST(EventLoopTest, ACallbackCancelsATimerOfTheSameBatch) {
   loop->schedule(in(20), [&] { loop->stop(0); });
   ASSERT_TRUE(loop->run());
   EXPECT_EQ(order, "a");
+}
+
+// A sampler that reschedules itself, as each scope's does once a second at idle.
+struct Ticker {
+  EventLoop* loop = nullptr;
+  int ticks = 0;
+  uint64_t allocations_at_warm = 0;
+  uint64_t allocations_at_end = 0;
+
+  void next() {
+    loop->schedule(in(1), [this] { tick(); });
+  }
+  void tick() {
+    ++ticks;
+    if (ticks == 3) allocations_at_warm = g_allocations;  // the tables have their capacity
+    if (ticks == 40) {
+      allocations_at_end = g_allocations;
+      loop->stop(0);
+      return;
+    }
+    next();
+  }
+};
+
+TEST(EventLoopTest, AWakeUpAndATimerThatReschedulesItselfAllocateNothing) {
+  auto loop = EventLoop::create();
+  ASSERT_TRUE(loop);
+  Ticker ticker{&*loop};
+  Ticker other{&*loop};  // two timers, so that each wake-up has something to order
+  ticker.next();
+  other.next();
+  ASSERT_TRUE(loop->run());
+  EXPECT_EQ(ticker.ticks, 40);
+  EXPECT_EQ(ticker.allocations_at_end - ticker.allocations_at_warm, 0u)
+      << "the loop allocated while idling";
 }
 
 TEST(EventLoopTest, ATimerDueInThePastRunsAtOnce) {

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace oomkit::sys {
 namespace {
@@ -127,6 +128,48 @@ Status forEachLineOfFd(int fd, std::string_view display_path,
 bool pathExists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
+}
+
+Result<PolledFile> PolledFile::open(std::string path, size_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Unexpected(systemError(path, errno));
+  return PolledFile(std::move(path), fd, max_bytes);
+}
+
+// One byte more than the caller's maximum, so that a file that fills it is known to be longer.
+PolledFile::PolledFile(std::string path, int fd, size_t max_bytes)
+    : path_(std::move(path)), fd_(fd), buffer_(max_bytes + 1, '\0') {}
+
+PolledFile::PolledFile(PolledFile&& other) noexcept
+    : path_(std::move(other.path_)),
+      fd_(std::exchange(other.fd_, -1)),
+      buffer_(std::move(other.buffer_)) {}
+
+PolledFile& PolledFile::operator=(PolledFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
+    buffer_ = std::move(other.buffer_);
+  }
+  return *this;
+}
+
+PolledFile::~PolledFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::string_view> PolledFile::read() {
+  ssize_t n = -1;
+  do {
+    n = ::pread(fd_, buffer_.data(), buffer_.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Unexpected(systemError(path_, errno));
+  if (static_cast<size_t>(n) == buffer_.size()) {
+    return makeError(Errc::kIo, path_ + ": longer than the " + std::to_string(buffer_.size() - 1) +
+                                    " bytes expected");
+  }
+  return std::string_view(buffer_.data(), static_cast<size_t>(n));
 }
 
 }  // namespace oomkit::sys

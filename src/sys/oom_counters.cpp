@@ -7,13 +7,16 @@
 namespace oomkit::sys {
 namespace {
 
-Result<uint64_t> readVmstatKills(ProcReader& proc) {
-  auto text = proc.readText("vmstat");
+// /proc/vmstat is ~4 KiB on 6.x (some 180 counters); room for kernels that add many more.
+constexpr size_t kVmstatMaxBytes = 64 * 1024;
+
+Result<uint64_t> readVmstatKills(PolledFile& vmstat) {
+  auto text = vmstat.read();
   if (!text) return Unexpected(text.error());
   auto kills = core::findKeyedValue(*text, "oom_kill");
   if (!kills) {
     return makeError(Errc::kUnavailable,
-                     proc.root() + "/vmstat has no oom_kill counter (kernels before 4.13)");
+                     vmstat.path() + " has no oom_kill counter (kernels before 4.13)");
   }
   return *kills;
 }
@@ -30,8 +33,10 @@ bool hasDescendantIn(const std::vector<CgroupKills>& rose, const std::string& pa
 
 Result<OomKillCounters> OomKillCounters::open(ProcReader& proc,
                                               std::optional<MemoryHierarchy> hierarchy) {
-  OomKillCounters counters(proc, std::move(hierarchy));
-  auto global = readVmstatKills(proc);
+  auto vmstat = PolledFile::open(proc.root() + "/vmstat", kVmstatMaxBytes);
+  if (!vmstat) return Unexpected(vmstat.error());
+  OomKillCounters counters(proc, std::move(hierarchy), std::move(*vmstat));
+  auto global = readVmstatKills(counters.vmstat_);
   if (!global) return Unexpected(global.error());
   counters.global_ = *global;
   counters.per_cgroup_ = counters.readAllCgroups();
@@ -39,7 +44,7 @@ Result<OomKillCounters> OomKillCounters::open(ProcReader& proc,
 }
 
 Result<uint64_t> OomKillCounters::pollGlobal() {
-  auto now = readVmstatKills(*proc_);
+  auto now = readVmstatKills(vmstat_);
   if (!now) return Unexpected(now.error());
   const uint64_t added = *now >= global_ ? *now - global_ : 0;
   global_ = *now;

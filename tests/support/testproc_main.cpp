@@ -33,6 +33,9 @@
 //                           --grow-rate MiB/s (paced against the clock, not slept per step),
 //                           then sleep: a hog heading for its cgroup's limit at a known rate
 //   --grow-rate MIB_PER_S   the rate of --grow-mib (default 1024)
+//   --grow-huge             madvise(MADV_HUGEPAGE) the --grow-mib region: 2 MiB pages, so that
+//                           a machine whose 4 KiB page faults are slow (a VM with shadow
+//                           paging) still reaches the rate; THP "madvise" or "always" needed
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -73,6 +76,7 @@ struct Options {
   uint64_t push_delay_ms = 0;
   uint64_t grow_mib = 0;
   uint64_t grow_rate = 1024;
+  bool grow_huge = false;
   std::string file_dir = "/tmp";
   std::optional<int> adj;
   std::optional<std::string> name;
@@ -222,6 +226,7 @@ bool* switchFlag(Options& o, std::string_view flag) {
   if (flag == "--leader-exit") return &o.leader_exit;
   if (flag == "--vm-sibling") return &o.vm_sibling;
   if (flag == "--ignore-sigterm") return &o.ignore_sigterm;
+  if (flag == "--grow-huge") return &o.grow_huge;
   return nullptr;
 }
 
@@ -414,9 +419,10 @@ void startVmSibling() {
 
 // Touches `mib` MiB of fresh anonymous memory, 1 MiB at a time, at `rate` MiB/s: each step is
 // due at start + i / rate, so slow steps are caught up rather than accumulated.
-void growAnon(uint64_t mib, uint64_t rate) {
+void growAnon(uint64_t mib, uint64_t rate, bool huge) {
   const size_t bytes = static_cast<size_t>(mib * kMiB);
   char* p = mapOrDie(bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, "grow");
+  if (huge && madvise(p, bytes, MADV_HUGEPAGE) != 0) dieErrno(kFailure, "madvise(MADV_HUGEPAGE)");
   const auto start = std::chrono::steady_clock::now();
   for (uint64_t i = 0; i < mib; ++i) {
     const auto due = start + std::chrono::microseconds(i * 1'000'000 / (rate == 0 ? 1 : rate));
@@ -459,6 +465,6 @@ int main(int argc, char** argv) {
   // A zombie leader with live threads: /proc/PID/status shows no memory for it, but the
   // kernel's find_lock_task_mm() finds the mm through the other threads.
   if (o.leader_exit) pthread_exit(nullptr);
-  if (o.grow_mib > 0) growAnon(o.grow_mib, o.grow_rate);
+  if (o.grow_mib > 0) growAnon(o.grow_mib, o.grow_rate, o.grow_huge);
   sleepForever();
 }

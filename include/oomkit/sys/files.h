@@ -53,4 +53,30 @@ Status forEachLineOfFd(int fd, std::string_view display_path,
 // True iff `path` exists (any file type).
 bool pathExists(const std::string& path);
 
+// A file read again and again from its start through one descriptor kept open: procfs and
+// cgroup files regenerate their text on each read, so one pread() per poll replaces
+// open/read/read/close, into a buffer sized once (a poll allocates nothing). For the
+// daemon's samplers (/proc/meminfo, memory.usage_in_bytes) and kernel counters (/proc/vmstat).
+class PolledFile {
+ public:
+  // `max_bytes`: the most a read returns (the buffer's size); a longer file is an error.
+  static Result<PolledFile> open(std::string path, size_t max_bytes);
+  PolledFile(PolledFile&& other) noexcept;
+  PolledFile& operator=(PolledFile&& other) noexcept;
+  PolledFile(const PolledFile&) = delete;
+  PolledFile& operator=(const PolledFile&) = delete;
+  ~PolledFile();
+
+  // The whole file now; the view lives until the next read. Errc::kIo if it filled the buffer.
+  Result<std::string_view> read();
+  const std::string& path() const { return path_; }
+
+ private:
+  PolledFile(std::string path, int fd, size_t max_bytes);
+
+  std::string path_;
+  int fd_ = -1;
+  std::string buffer_;
+};
+
 }  // namespace oomkit::sys

@@ -2,7 +2,7 @@
 // was rate-limited or lost.
 //
 // Counters (added in 4.13 by "mm/oom_kill: count global and memory cgroup oom kills"):
-// /proc/vmstat oom_kill counts every kill, global or memcg: one cheap read per poll. Per
+// /proc/vmstat oom_kill counts every kill, global or memcg: one pread per poll. Per
 // cgroup, v1 memory.oom_control "oom_kill" counts kills of tasks in that cgroup only (v1 does
 // not propagate memcg events to ancestors), and v2 memory.events "oom_kill" counts its whole
 // subtree. So the watcher polls the global counter only, and walks the cgroup tree only when
@@ -17,6 +17,7 @@
 
 #include "oomkit/result.h"
 #include "oomkit/sys/cgroups.h"
+#include "oomkit/sys/files.h"
 #include "oomkit/sys/proc_reader.h"
 
 namespace oomkit::sys {
@@ -41,13 +42,14 @@ class OomKillCounters {
   uint64_t globalTotal() const { return global_; }
 
  private:
-  OomKillCounters(ProcReader& proc, std::optional<MemoryHierarchy> hierarchy)
-      : proc_(&proc), hierarchy_(std::move(hierarchy)) {}
+  OomKillCounters(ProcReader& proc, std::optional<MemoryHierarchy> hierarchy, PolledFile vmstat)
+      : proc_(&proc), hierarchy_(std::move(hierarchy)), vmstat_(std::move(vmstat)) {}
   std::map<std::string, uint64_t> readAllCgroups() const;
   bool hasLocalEvents() const;
 
   ProcReader* proc_;
   std::optional<MemoryHierarchy> hierarchy_;
+  PolledFile vmstat_;  // kept open: one pread per poll (`oomkit watch` polls every 100 ms)
   uint64_t global_ = 0;
   std::map<std::string, uint64_t> per_cgroup_;
 };

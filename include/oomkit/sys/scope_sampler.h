@@ -17,6 +17,7 @@
 
 #include "oomkit/result.h"
 #include "oomkit/sys/cgroups.h"
+#include "oomkit/sys/files.h"
 #include "oomkit/sys/proc_reader.h"
 #include "oomkit/sys/scope_memory.h"
 
@@ -30,12 +31,6 @@ class ScopeSampler {
   static Result<ScopeSampler> open(ProcReader& proc, std::optional<MemoryHierarchy> memory,
                                    std::optional<std::string> cgroup,
                                    std::chrono::milliseconds refresh = std::chrono::seconds(2));
-  ScopeSampler(ScopeSampler&& other) noexcept;
-  ScopeSampler& operator=(ScopeSampler&& other) noexcept;
-  ScopeSampler(const ScopeSampler&) = delete;
-  ScopeSampler& operator=(const ScopeSampler&) = delete;
-  ~ScopeSampler();
-
   Result<ScopeMemory> sample(Time now);
 
  private:
@@ -45,7 +40,6 @@ class ScopeSampler {
   Status resolve(Time now);
   Result<ScopeMemory> readGlobal();
   Result<ScopeMemory> readCgroup();
-  void closeFd();
 
   ProcReader* proc_;
   std::optional<MemoryHierarchy> memory_;
@@ -53,10 +47,8 @@ class ScopeSampler {
   std::chrono::milliseconds refresh_;
   Time resolved_at_{};
   bool resolved_ = false;
-  ScopeMemory binding_;  // the binding level's limit (total_bytes) and path
-  std::string counter_path_;
-  int fd_ = -1;
-  std::string buffer_;
+  ScopeMemory binding_;                // the binding level's limit (total_bytes) and path
+  std::optional<PolledFile> counter_;  // /proc/meminfo, or the binding level's usage
 };
 
 }  // namespace oomkit::sys

@@ -11,20 +11,47 @@
 #include <gtest/gtest.h>
 
 // Counts this binary's operator new calls, so that a test can say a stretch of code allocated
-// nothing. Forwarding to malloc keeps sanitizer builds working (they intercept malloc).
+// nothing. Every plain (not over-aligned) form is replaced, all on malloc/free, so that a
+// sanitizer build sees matching pairs (it intercepts malloc and free).
 namespace {
 thread_local uint64_t g_allocations = 0;
+
+void* countedAlloc(std::size_t size) noexcept {
+  ++g_allocations;
+  return std::malloc(size == 0 ? 1 : size);
+}
 }  // namespace
 
 void* operator new(std::size_t size) {
-  ++g_allocations;
-  if (void* block = std::malloc(size == 0 ? 1 : size)) return block;
+  if (void* block = countedAlloc(size)) return block;
   throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) {
+  if (void* block = countedAlloc(size)) return block;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  return countedAlloc(size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  return countedAlloc(size);
 }
 void operator delete(void* block) noexcept {
   std::free(block);
 }
+void operator delete[](void* block) noexcept {
+  std::free(block);
+}
 void operator delete(void* block, std::size_t) noexcept {
+  std::free(block);
+}
+void operator delete[](void* block, std::size_t) noexcept {
+  std::free(block);
+}
+void operator delete(void* block, const std::nothrow_t&) noexcept {
+  std::free(block);
+}
+void operator delete[](void* block, const std::nothrow_t&) noexcept {
   std::free(block);
 }
 

@@ -201,13 +201,17 @@ Status Daemon::start(core::Config config) {
 // and code a real run needs are resident before memory runs out (sys/heap_reserve.h).
 void Daemon::rehearse() {
   const uint64_t heap_before = sys::heapBytes();
+  const auto started = std::chrono::steady_clock::now();
   for (auto& monitor : monitors_)
     (void)monitor->rehearse();
+  const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started);
   const uint64_t heap = sys::heapBytes();
   const uint64_t reserve = std::max<uint64_t>(heap, kMinHeapReserve);
   sys::reserveHeap(reserve);
-  logLine("OOM path rehearsed on " + std::to_string(monitors_.size()) + " scope(s): heap " +
-          std::to_string(heap / 1024) + " KiB (" +
+  logLine("OOM path rehearsed on " + std::to_string(monitors_.size()) + " scope(s) in " +
+          std::to_string(took.count() / 1000) + "." + std::to_string(took.count() % 1000 / 100) +
+          " ms: heap " + std::to_string(heap / 1024) + " KiB (" +
           std::to_string((heap - std::min(heap, heap_before)) / 1024) +
           " KiB grown by the rehearsal), " + std::to_string(reserve / 1024) +
           " KiB more kept free");

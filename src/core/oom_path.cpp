@@ -2,7 +2,10 @@
 
 #include <string>
 
+#include "oomkit/core/badness.h"
 #include "oomkit/core/config_values.h"
+#include "oomkit/core/procfs.h"
+#include "oomkit/core/text.h"
 
 namespace oomkit::core {
 namespace {
@@ -109,6 +112,24 @@ std::optional<Decision> afterAllocatingTask(bool kill_allocating_task,
   if (!kill_allocating_task || memcg_scope || !grower) return std::nullopt;
   return decide(Action::kKill, "kill_allocating_task: pid " + std::to_string(grower->pid) +
                                    " grew most (" + formatMiB(grower->grew_bytes) + ")");
+}
+
+bool isDyingWithMemory(const Process& process) {
+  const bool dying = process.sigkill_pending || (process.flags & kPfExiting) != 0;
+  if (!dying) return false;
+  // Kernel threads never die this way; zombies and tasks past exit_mm() have nothing to free.
+  const Eligibility eligibility = eligibilityOf(process);
+  return eligibility == Eligibility::kEligible || eligibility == Eligibility::kAdjMin;
+}
+
+std::optional<Decision> afterDyingProcess(const std::optional<DyingProcess>& dying, bool sysrq) {
+  if (!dying || sysrq) return std::nullopt;
+  return Decision{Action::kWait,
+                  "pid " + std::to_string(dying->pid) + " (" + escapeBytes(dying->comm) +
+                      ") is already dying (" +
+                      (dying->sigkill_pending ? "SIGKILL pending" : "PF_EXITING") +
+                      ") and still holds its memory: waiting for it, as the kernel waits "
+                      "for its OOM victim"};
 }
 
 Decision afterSelection(const std::optional<int32_t>& victim_pid, int64_t victim_badness,

@@ -107,10 +107,12 @@ Status onRssAnon(std::string_view value, ProcStatus& status) {
   return onKb<&ProcStatus::rss_anon_kb>(value, status);
 }
 
-Status onCapEff(std::string_view value, ProcStatus& status) {
-  const auto caps = parseHex64(trim(value));
-  if (!caps) return badValue("is not hexadecimal", value);
-  status.cap_eff = *caps;
+// CapEff, SigPnd, ShdPnd: 16 hexadecimal digits.
+template <uint64_t ProcStatus::*Field>
+Status onHex(std::string_view value, ProcStatus& status) {
+  const auto bits = parseHex64(trim(value));
+  if (!bits) return badValue("is not hexadecimal", value);
+  status.*Field = *bits;
   return Ok{};
 }
 
@@ -162,7 +164,9 @@ constexpr std::array kHandlers = {
     KeyHandler{"VmSwap", onKb<&ProcStatus::vm_swap_kb>, false},
     KeyHandler{"VmPTE", onKb<&ProcStatus::vm_pte_kb>, false},
     KeyHandler{"VmPMD", onKb<&ProcStatus::vm_pmd_kb>, false},
-    KeyHandler{"CapEff", onCapEff, false},
+    KeyHandler{"SigPnd", onHex<&ProcStatus::sig_pnd>, false},
+    KeyHandler{"ShdPnd", onHex<&ProcStatus::shd_pnd>, false},
+    KeyHandler{"CapEff", onHex<&ProcStatus::cap_eff>, false},
     KeyHandler{"Kthread", onKthread, false},
     KeyHandler{"Threads", onThreads, false},
     KeyHandler{"NSpid", onNsPid, false},

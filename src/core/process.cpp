@@ -1,6 +1,12 @@
 #include "oomkit/core/process.h"
 
 namespace oomkit::core {
+namespace {
+
+// SIGKILL is signal 9 on every Linux architecture; the masks put signal N at bit N-1.
+constexpr uint64_t kSigkillBit = uint64_t{1} << 8;
+
+}  // namespace
 
 Process buildProcess(const ProcStat& stat, const ProcStatus& status, int32_t oom_score_adj) {
   Process p;
@@ -12,6 +18,7 @@ Process buildProcess(const ProcStat& stat, const ProcStatus& status, int32_t oom
   p.uid = status.uid;
   p.cap_eff = status.cap_eff;
   p.has_mm = status.has_mm;
+  p.sigkill_pending = ((status.sig_pnd | status.shd_pnd) & kSigkillBit) != 0;
   p.memory.rss_anon_kb = status.rss_anon_kb;
   p.memory.rss_file_kb = status.rss_file_kb;
   p.memory.rss_shmem_kb = status.rss_shmem_kb;

@@ -14,6 +14,7 @@
 
 #include "support/cli.h"
 #include "support/file_io.h"
+#include "support/freezer.h"
 #include "support/memcg.h"
 #include "support/subprocess.h"
 
@@ -178,6 +179,51 @@ TEST_F(DaemonLiveTest, KillsAOneGigabytePerSecondHogBeforeTheKernelDoes) {
   }
   EXPECT_TRUE(saw_oom_level) << readFile(eventLog()).value_or("");
   stopDaemon();
+}
+
+// The daemon waits for a process of its scope that is dying with its memory, as the kernel
+// waits for its OOM victim — for reap_timeout only: one that stays dying (here frozen with
+// SIGKILL pending) is skipped after that, as the oom_reaper's MMF_OOM_SKIP lets the kernel
+// choose again.
+TEST_F(DaemonLiveTest, WaitsForADyingProcessOnlyUntilTheReapTimeout) {
+  if (!TestFreezer::skipReason().empty()) GTEST_SKIP() << TestFreezer::skipReason();
+  TestProcess hog = start({"--anon", "80", "--name", "hog"});
+  TestProcess other = start({"--anon", "30", "--name", "other"});
+  TestFreezer freezer;
+  ASSERT_TRUE(freezer.add(hog.pid()));
+  ASSERT_TRUE(freezer.freeze());
+  ASSERT_TRUE(hog.kill(SIGKILL));  // dying, but frozen: it keeps its 80 MiB
+  // `min` at 90 % of 512 MiB: out of memory from the first sample.
+  writeConfig("[scope.kill]\nreap_timeout = \"500ms\"\n",
+              "min = \"90%\"\nlow = \"95%\"\nhigh = \"97%\"\n");
+  startDaemon();
+
+  auto end = other.waitExit(seconds(10));
+  ASSERT_TRUE(end) << "nothing was killed after the reap timeout\n" << daemon_->err();
+  EXPECT_TRUE(end->killedBy(SIGKILL)) << end->describe();
+  std::vector<json> ooms;
+  for (int i = 0; i < 100; ++i) {
+    ooms.clear();
+    for (const auto& e : readEvents(eventLog())) {
+      if (e["type"] == "oom") ooms.push_back(e);
+    }
+    if (ooms.size() >= 2) break;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_GE(ooms.size(), 2u) << readFile(eventLog()).value_or("") << daemon_->err();
+  EXPECT_EQ(ooms[0]["action"], "wait") << ooms[0].dump();
+  EXPECT_EQ(ooms[0]["pending"]["pid"], hog.pid()) << ooms[0].dump();
+  EXPECT_EQ(ooms[1]["action"], "kill") << ooms[1].dump();
+  EXPECT_EQ(ooms[1]["victim"]["pid"], other.pid()) << ooms[1].dump();
+  EXPECT_GE(ooms[1]["timestamps"]["trigger"].get<double>() -
+                ooms[0]["timestamps"]["trigger"].get<double>(),
+            0.5)
+      << "the dying process was skipped before its reap timeout";
+  stopDaemon();
+  ASSERT_TRUE(freezer.setState("THAWED"));
+  auto hog_end = hog.waitExit(seconds(10));
+  ASSERT_TRUE(hog_end);
+  EXPECT_TRUE(hog_end->killedBy(SIGKILL)) << hog_end->describe();
 }
 
 TEST_F(DaemonLiveTest, DryRunKillsNothingAndSaysWhatItWouldHaveDone) {

@@ -16,6 +16,7 @@
 
 #include "support/cli.h"
 #include "support/file_io.h"
+#include "support/freezer.h"
 #include "support/memcg.h"
 #include "support/subprocess.h"
 
@@ -34,42 +35,6 @@ std::vector<pid_t> pidsOf(const json& array) {
     pids.push_back(pid.get<pid_t>());
   return pids;
 }
-
-// A v1 freezer cgroup of the test's own: tasks in it stop, and (unlike cgroup v2's freezer) a
-// SIGKILL stays pending until they are thawed, so a killed victim stays "dying" as long as the
-// test wants (Documentation/admin-guide/cgroup-v1/freezer-subsystem.rst).
-class TestFreezer {
- public:
-  static std::string skipReason() {
-    return fileExists("/sys/fs/cgroup/freezer/freezer.state") ||
-                   fileExists("/sys/fs/cgroup/freezer/cgroup.procs")
-               ? ""
-               : "no cgroup v1 freezer at /sys/fs/cgroup/freezer";
-  }
-  TestFreezer() : dir_("/sys/fs/cgroup/freezer/oomkit-test-freezer-" + std::to_string(::getpid())) {
-    std::filesystem::create_directory(dir_);
-  }
-  ~TestFreezer() {
-    (void)setState("THAWED");
-    for (int i = 0; i < 500 && !empty(); ++i)
-      std::this_thread::sleep_for(milliseconds(10));
-    std::error_code ignored;
-    std::filesystem::remove(dir_, ignored);
-  }
-  Status add(pid_t pid) { return writeFile(dir_ + "/cgroup.procs", std::to_string(pid)); }
-  Status setState(const std::string& state) { return writeFile(dir_ + "/freezer.state", state); }
-  bool frozen() const {
-    auto state = readFile(dir_ + "/freezer.state");
-    return state && state->rfind("FROZEN", 0) == 0;
-  }
-  bool empty() const {
-    auto procs = readFile(dir_ + "/cgroup.procs");
-    return !procs || procs->empty();
-  }
-
- private:
-  std::string dir_;
-};
 
 class TriggerLiveTest : public ::testing::Test {
  protected:
@@ -257,10 +222,7 @@ TEST_F(TriggerLiveTest, ASecondTriggerWaitsWhileTheVictimIsStillDying) {
   TestProcess other = start({"--anon", "30", "--name", "other"});
   TestFreezer freezer;
   ASSERT_TRUE(freezer.add(hog.pid()));
-  ASSERT_TRUE(freezer.setState("FROZEN"));
-  for (int i = 0; i < 500 && !freezer.frozen(); ++i)
-    std::this_thread::sleep_for(milliseconds(10));
-  ASSERT_TRUE(freezer.frozen());
+  ASSERT_TRUE(freezer.freeze());
 
   // The first run kills the hog; frozen, it cannot exit, so it stays pending.
   const json first = trigger({"--no-wait"});
@@ -288,6 +250,41 @@ TEST_F(TriggerLiveTest, ASecondTriggerWaitsWhileTheVictimIsStillDying) {
   EXPECT_EQ(third["action"], "kill") << third.dump();
   EXPECT_EQ(third["victim"]["pid"], other.pid());
   EXPECT_TRUE(stillRunning(other));
+}
+
+// The kernel waits for its OOM victim while it exits (oom_evaluate_task() aborts the scan);
+// oomkit waits for any process of the scope that is dying with its memory, whoever killed it
+// — here the test itself, as the kernel's OOM killer or an operator would.
+TEST_F(TriggerLiveTest, AProcessSomeoneElseKilledIsWaitedForNotJoinedByASecondVictim) {
+  if (!TestFreezer::skipReason().empty()) GTEST_SKIP() << TestFreezer::skipReason();
+  TestProcess hog = start({"--anon", "80", "--name", "hog"});
+  TestProcess other = start({"--anon", "30", "--name", "other"});
+  TestFreezer freezer;
+  ASSERT_TRUE(freezer.add(hog.pid()));
+  ASSERT_TRUE(freezer.freeze());
+  // Frozen, the hog keeps its memory with SIGKILL pending until it is thawed.
+  ASSERT_TRUE(hog.kill(SIGKILL));
+
+  const json waiting = trigger();
+  EXPECT_EQ(waiting["action"], "wait") << waiting.dump();
+  ASSERT_TRUE(waiting["pending"].is_object()) << waiting.dump();
+  EXPECT_EQ(waiting["pending"]["pid"], hog.pid());
+  EXPECT_NE(waiting["reason"].get<std::string>().find("SIGKILL pending"), std::string::npos)
+      << waiting.dump();
+  EXPECT_TRUE(waiting["killed_pids"].empty());
+  EXPECT_TRUE(stillRunning(other)) << "a second victim was killed while the first was dying";
+
+  // SysRq f does not wait.
+  const json forced = trigger({"--force", "--dry-run"});
+  EXPECT_EQ(forced["action"], "kill") << forced.dump();
+
+  ASSERT_TRUE(freezer.setState("THAWED"));
+  auto end = hog.waitExit(seconds(10));
+  ASSERT_TRUE(end);
+  EXPECT_TRUE(end->killedBy(SIGKILL)) << end->describe();
+  const json after = trigger({"--dry-run"});
+  EXPECT_EQ(after["action"], "kill") << after.dump();
+  EXPECT_EQ(after["victim"]["pid"], other.pid());
 }
 
 TEST_F(TriggerLiveTest, AnExecHandlerThatFreesEnoughPreventsTheKill) {

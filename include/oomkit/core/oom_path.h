@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "oomkit/core/process.h"
+
 namespace oomkit::core {
 
 using Seconds = std::chrono::duration<double>;
@@ -105,6 +107,21 @@ struct Grower {
 };
 std::optional<Decision> afterAllocatingTask(bool kill_allocating_task,
                                             const std::optional<Grower>& grower, bool memcg_scope);
+
+// Step 6's abort. oom_evaluate_task() stops the scan at an OOM victim that is still exiting
+// (tsk_is_oom_victim() without MMF_OOM_SKIP) and the kernel waits for its memory instead of
+// killing a second process. User space cannot see the kernel's victim mark; a process of the
+// scope that is dying — SIGKILL pending, or PF_EXITING (set by do_exit() before exit_mm()) —
+// and still has its memory stands for it, whoever killed it: the kernel's OOM killer, another
+// oomkit, an operator. Past the reap timeout it is skipped instead (the MMF_OOM_SKIP the
+// oom_reaper sets), by the caller. SysRq f does not wait.
+bool isDyingWithMemory(const Process& process);
+struct DyingProcess {
+  int32_t pid = 0;
+  std::string comm;
+  bool sigkill_pending = false;  // else PF_EXITING
+};
+std::optional<Decision> afterDyingProcess(const std::optional<DyingProcess>& dying, bool sysrq);
 
 // Steps 6 and 7: the selection's result.
 Decision afterSelection(const std::optional<int32_t>& victim_pid, int64_t victim_badness,

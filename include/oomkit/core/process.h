@@ -35,6 +35,7 @@ struct Process {
   uint64_t flags = 0;             // task->flags (PF_*)
   uint64_t cap_eff = 0;           // effective capabilities (older formulas favour CAP_SYS_ADMIN)
   bool has_mm = false;            // false for kernel threads, zombies, exited mms
+  bool sigkill_pending = false;   // SIGKILL in SigPnd or ShdPnd: killed, not yet exiting
   ProcessMemory memory;
   int32_t oom_score_adj = 0;
   std::optional<int64_t> kernel_oom_score;  // /proc/PID/oom_score, when read

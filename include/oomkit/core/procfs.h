@@ -72,6 +72,10 @@ struct ProcStatus {
   uint64_t vm_pte_kb = 0;  // mm_pgtables_bytes >> 10 (4.15+); nr_ptes pages' size before
   uint64_t vm_pmd_kb = 0;  // 4.0–4.14 printed PMD tables separately as VmPMD
   uint64_t cap_eff = 0;
+  // Pending signals, bit N-1 for signal N: the thread's own (SigPnd) and the process's shared
+  // set (ShdPnd). A SIGKILL the kernel is delivering is in both (complete_signal()).
+  uint64_t sig_pnd = 0;
+  uint64_t shd_pnd = 0;
   std::optional<bool> kthread;  // Kthread: (6.x); absent on older kernels
   int64_t threads = 0;
   std::vector<int32_t> ns_pid;  // NSpid: this pid in each nested pid namespace

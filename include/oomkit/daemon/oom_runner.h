@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -102,6 +103,11 @@ class OomRunner {
   void pass(core::Step step, std::string reason, OomEvent& event);
 
   std::optional<core::Grower> sampleGrower(OomEvent& event);
+  // Step 6's abort: true when the run waits for a process of the scope that is already dying
+  // (the event has its decision); dying ones past the reap timeout are taken out of
+  // `processes`, as the kernel skips an OOM victim with MMF_OOM_SKIP.
+  bool waitForDying(const RunRequest& request, std::vector<core::Process>& processes,
+                    OomEvent& event);
   std::vector<sys::VictimRecord> liveVictims(SteadyTime now);
   std::vector<sys::VictimRecord> loadVictims() const;
   void storeVictims(const std::vector<sys::VictimRecord>& victims);
@@ -113,6 +119,9 @@ class OomRunner {
   std::vector<std::unique_ptr<core::NotifierBlock<Walk*>>> blocks_;
   Chain chain_;
   std::vector<sys::VictimRecord> local_victims_;  // when there is no shared state
+  // Processes of the scope seen dying (core::isDyingWithMemory), by pid and start time, with
+  // when they were first seen so: waited for until the reap timeout, then skipped.
+  std::map<std::pair<int32_t, uint64_t>, SteadyTime> dying_since_;
 };
 
 }  // namespace oomkit::daemon

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "oomkit/core/procfs.h"
+
 namespace oomkit::core {
 namespace {
 
@@ -38,6 +40,43 @@ TEST(OomPathTest, PendingVictimWaitsUntilTheReapTimeout) {
   EXPECT_FALSE(afterPendingVictim(pending, Seconds(15.5), Seconds(5.0), false));  // timed out
   EXPECT_FALSE(afterPendingVictim(std::nullopt, Seconds(12.0), Seconds(5.0), false));
   EXPECT_FALSE(afterPendingVictim(pending, Seconds(12.0), Seconds(5.0), true));  // SysRq f
+}
+
+Process withMemory(int32_t pid) {
+  Process p;
+  p.pid = pid;
+  p.comm = "victim";
+  p.has_mm = true;
+  p.memory.rss_anon_kb = 100 * 1024;
+  return p;
+}
+
+TEST(OomPathTest, ADyingProcessWithMemoryIsWaitedFor) {
+  Process killed = withMemory(7);
+  killed.sigkill_pending = true;
+  Process exiting = withMemory(8);
+  exiting.flags = kPfExiting;
+  Process exited = withMemory(9);  // a zombie: SIGKILL seen, memory already gone
+  exited.sigkill_pending = true;
+  exited.has_mm = false;
+  exited.memory = {};
+  Process kthread = withMemory(10);
+  kthread.flags = kPfExiting | kPfKthread;
+  Process alive = withMemory(11);
+
+  EXPECT_TRUE(isDyingWithMemory(killed));
+  EXPECT_TRUE(isDyingWithMemory(exiting));
+  EXPECT_FALSE(isDyingWithMemory(exited));
+  EXPECT_FALSE(isDyingWithMemory(kthread));
+  EXPECT_FALSE(isDyingWithMemory(alive));
+
+  const auto wait = afterDyingProcess(DyingProcess{7, "hog", true}, false);
+  ASSERT_TRUE(wait);
+  EXPECT_EQ(wait->action, Action::kWait);
+  EXPECT_NE(wait->reason.find("pid 7 (hog)"), std::string::npos) << wait->reason;
+  EXPECT_NE(wait->reason.find("SIGKILL pending"), std::string::npos) << wait->reason;
+  EXPECT_FALSE(afterDyingProcess(DyingProcess{7, "hog", true}, true));  // SysRq f
+  EXPECT_FALSE(afterDyingProcess(std::nullopt, false));
 }
 
 TEST(OomPathTest, PanicOnOomFollowsTheKernelsMeaning) {

@@ -337,6 +337,21 @@ TEST(ParseProcStatusTest, RequiresNameStateTgidPpidAndUid) {
   }
 }
 
+// A process being killed: SIGKILL (signal 9, bit 8) pending, per thread and shared.
+TEST(ParseProcStatusTest, ReadsPendingSignals) {
+  const auto quiet = parseProcStatus(kCurrentKernel);
+  ASSERT_TRUE(quiet);
+  EXPECT_EQ(quiet->sig_pnd, 0u);
+  EXPECT_EQ(quiet->shd_pnd, 0u);
+
+  const auto killed =
+      parseProcStatus(withLine(withLine(kCurrentKernel, "SigPnd", "SigPnd:\t0000000000000100"),
+                               "ShdPnd", "ShdPnd:\t0000000000004100"));
+  ASSERT_TRUE(killed) << killed.error().message;
+  EXPECT_EQ(killed->sig_pnd, 0x100u);
+  EXPECT_EQ(killed->shd_pnd, 0x4100u);
+}
+
 TEST(ParseProcStatusTest, RejectsMalformedValues) {
   struct Case {
     std::string name;
@@ -359,6 +374,8 @@ TEST(ParseProcStatusTest, RejectsMalformedValues) {
       {"rss without number", "RssAnon", "RssAnon:\t kB"},
       {"swap overflows", "VmSwap", "VmSwap:\t99999999999999999999 kB"},
       {"cap not hex", "CapEff", "CapEff:\tzz"},
+      {"sigpnd not hex", "SigPnd", "SigPnd:\t00000000000001g0"},
+      {"shdpnd empty", "ShdPnd", "ShdPnd:\t"},
       {"kthread 2", "Kthread", "Kthread:\t2"},
       {"threads negative", "Threads", "Threads:\t-1"},
       {"nspid empty", "NSpid", "NSpid:\t"},

@@ -203,7 +203,7 @@ void Daemon::rehearse() {
   const uint64_t heap_before = sys::heapBytes();
   const auto started = std::chrono::steady_clock::now();
   for (auto& monitor : monitors_)
-    (void)monitor->rehearse();
+    monitor->rehearse();
   const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started);
   const uint64_t heap = sys::heapBytes();

@@ -383,29 +383,26 @@ bool OomRunner::waitForDying(const RunRequest& request, std::vector<core::Proces
   const SteadyTime now = ports_.now();
   const auto timeout = std::chrono::duration_cast<SteadyTime::duration>(scope_.policy.reap_timeout);
   std::map<std::pair<int32_t, uint64_t>, SteadyTime> seen;  // the dying of this scan only
-  const core::Process* waited = nullptr;
-  SteadyTime waited_since{};
+  std::optional<core::DyingProcess> dying;                  // the first one still waited for
+  SteadyTime dying_since{};
   std::erase_if(processes, [&](const core::Process& p) {
     if (!core::isDyingWithMemory(p)) return false;
     const auto key = std::make_pair(p.pid, p.start_time_ticks);
     const auto known = dying_since_.find(key);
     const SteadyTime since = known == dying_since_.end() ? now : known->second;
     seen.emplace(key, since);
-    return now - since >= timeout;  // MMF_OOM_SKIP: neither waited for nor chosen
+    if (now - since >= timeout) return true;  // MMF_OOM_SKIP: neither waited for nor chosen
+    if (!dying) {
+      dying = core::DyingProcess{p.pid, p.comm, p.sigkill_pending};
+      dying_since = since;
+    }
+    return false;
   });
   dying_since_ = std::move(seen);  // forget the ones that have gone
-  for (const core::Process& p : processes) {
-    if (!core::isDyingWithMemory(p)) continue;
-    waited = &p;
-    waited_since = dying_since_.at({p.pid, p.start_time_ticks});
-    break;
-  }
-  std::optional<core::DyingProcess> dying;
-  if (waited) dying = core::DyingProcess{waited->pid, waited->comm, waited->sigkill_pending};
   const auto decision = core::afterDyingProcess(dying, request.sysrq);
   if (!decision) return false;
-  event.pending = EventPending{waited->pid, waited->comm, secondsBetween(waited_since, now),
-                               secondsBetween(now, waited_since + timeout)};
+  event.pending = EventPending{dying->pid, dying->comm, secondsBetween(dying_since, now),
+                               secondsBetween(now, dying_since + timeout)};
   decide(Step::kSelect, *decision, event);
   return true;
 }

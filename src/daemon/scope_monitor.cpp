@@ -67,14 +67,13 @@ void ScopeMonitor::start() {
   }
 }
 
-RunCost ScopeMonitor::rehearse() {
+void ScopeMonitor::rehearse() {
   RunRequest request;
   request.trigger = "rehearsal";
   request.triggered_at = now();
   request.dry_run = true;
   const OomEvent event = runner_->run(request);
   (void)formatOomEventJson(event, output_.wall_offset);
-  return event.cost;
 }
 
 void ScopeMonitor::scheduleExtraSample(size_t index) {

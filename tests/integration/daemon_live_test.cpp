@@ -16,16 +16,11 @@
 #include "support/file_io.h"
 #include "support/freezer.h"
 #include "support/memcg.h"
+#include "support/sanitizer.h"
 #include "support/subprocess.h"
 
 namespace oomkit::test {
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
 
 using nlohmann::json;
 using std::chrono::milliseconds;
@@ -135,7 +130,7 @@ TEST_F(DaemonLiveTest, KillsAOneGigabytePerSecondHogBeforeTheKernelDoes) {
   // 250 MiB/s (docs/benchmarks.md). A sanitizer build of the daemon reacts several times
   // slower, and with other tests beside it the kernel won the 50 ms race once (2026-12-05):
   // there the hog grows at a quarter of the rate; the speed is the benchmark's to measure.
-  TestProcess hog = start({"--grow-mib", "600", "--grow-rate", kSanitized ? "256" : "1024",
+  TestProcess hog = start({"--grow-mib", "600", "--grow-rate", kSanitizerBuild ? "256" : "1024",
                            "--grow-huge", "--name", "hog"});
 
   auto end = hog.waitExit(seconds(10));

@@ -67,8 +67,8 @@ class ScopeMonitor {
   void start();
   // Runs the scope's OOM path once as a dry run, event formatted and dropped: the heap grows
   // to what a run needs and the code a run executes is faulted in (and locked), before memory
-  // runs out (sys/heap_reserve.h). Returns the run's cost.
-  RunCost rehearse();
+  // runs out (sys/heap_reserve.h).
+  void rehearse();
 
   const core::ScopeConfig& scope() const { return runner_->scope(); }
 

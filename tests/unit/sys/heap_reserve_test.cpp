@@ -11,14 +11,12 @@
 
 #include <gtest/gtest.h>
 
+#include "support/sanitizer.h"
+
 namespace oomkit::sys {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kRealMalloc = false;
-#else
-constexpr bool kRealMalloc = true;
-#endif
+constexpr bool kRealMalloc = !test::kSanitizerBuild;
 
 constexpr size_t kMiB = 1024 * 1024;
 

@@ -22,6 +22,7 @@
 #include "oomkit/sys/killer.h"
 #include "oomkit/sys/oom_state.h"
 #include "oomkit/sys/panic_port.h"
+#include "oomkit/sys/resident_set.h"
 #include "oomkit/sys/self_protection.h"
 #include "oomkit/sys/takeover.h"
 
@@ -81,6 +82,7 @@ class Daemon {
   void onSignal();
   void reload();
   void startKernelWatcher();
+  void settleMemory();
   void rehearse();
   void onKernelTick();
   void emitKernelKills();
@@ -142,7 +144,6 @@ Status Daemon::buildMonitors(const core::Config& config) {
     monitors.push_back(std::move(*monitor));
   }
   monitors_ = std::move(monitors);
-  rehearse();
   for (auto& monitor : monitors_) {
     const auto& scope = monitor->scope();
     logLine("scope " + scope.name + " (" + scope.cgroup.value_or("global") + "): watermarks " +
@@ -156,8 +157,7 @@ Status Daemon::buildMonitors(const core::Config& config) {
 
 Status Daemon::start(core::Config config) {
   sys::keepHeap();
-  for (const auto& line : sys::protectSelf(options_.proc_root))
-    logLine(line);
+  logLine(sys::lowerOomScoreAdj(options_.proc_root));
   wall_offset_ = wallClockOffset();
   dry_run_ = options_.dry_run || config.daemon.dry_run;
   if (auto found = sys::findMemoryHierarchy(proc_, options_.cgroup_roots)) {
@@ -194,7 +194,27 @@ Status Daemon::start(core::Config config) {
   if (auto added = loop_.addFd(signal_fd_, EPOLLIN, [this](uint32_t) { onSignal(); }); !added) {
     return added;
   }
-  return buildMonitors(config);
+  if (auto built = buildMonitors(config); !built) return built;
+  settleMemory();
+  return Ok{};
+}
+
+// What stays resident, and locked, is what the event loop and the OOM path use (docs/daemon.md,
+// "Memory of its own"): the code and data that start-up or a reload touched once are shed and
+// the heap's free pages returned; then each scope's OOM path is rehearsed, which faults back
+// in the code a run needs and grows the heap to what it needs, and all that is locked.
+void Daemon::settleMemory() {
+  if (auto warning = sys::unlockMemory(); !warning.empty()) logLine(warning);
+  sys::releaseFreeHeap();
+  if (auto dropped = sys::dropCleanFilePages()) {
+    logLine("shed " + std::to_string(dropped->bytes / 1024) + " KiB of start-up code and data (" +
+            std::to_string(dropped->mappings) + " read-only file mappings, " +
+            std::to_string(dropped->kept_private / 1024) + " KiB of private copies kept)");
+  } else {
+    logLine("warning: start-up pages stay resident: " + dropped.error().message);
+  }
+  rehearse();
+  logLine(sys::lockMemory());
 }
 
 // Each scope's OOM path, run once as a dry run, then as much heap again kept free: the memory
@@ -271,6 +291,7 @@ void Daemon::onSignal() {
   while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
     if (info.ssi_signo == SIGHUP) {
       reload();
+      settleMemory();
     } else {
       logLine(std::string("exiting on ") + (info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM"));
       loop_.stop(kExitOk);

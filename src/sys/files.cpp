@@ -138,12 +138,16 @@ Result<PolledFile> PolledFile::open(std::string path, size_t max_bytes) {
 
 // One byte more than the caller's maximum, so that a file that fills it is known to be longer.
 PolledFile::PolledFile(std::string path, int fd, size_t max_bytes)
-    : path_(std::move(path)), fd_(fd), buffer_(max_bytes + 1, '\0') {}
+    : path_(std::move(path)),
+      fd_(fd),
+      buffer_(std::make_unique_for_overwrite<char[]>(max_bytes + 1)),
+      capacity_(max_bytes + 1) {}
 
 PolledFile::PolledFile(PolledFile&& other) noexcept
     : path_(std::move(other.path_)),
       fd_(std::exchange(other.fd_, -1)),
-      buffer_(std::move(other.buffer_)) {}
+      buffer_(std::move(other.buffer_)),
+      capacity_(std::exchange(other.capacity_, 0)) {}
 
 PolledFile& PolledFile::operator=(PolledFile&& other) noexcept {
   if (this != &other) {
@@ -151,6 +155,7 @@ PolledFile& PolledFile::operator=(PolledFile&& other) noexcept {
     path_ = std::move(other.path_);
     fd_ = std::exchange(other.fd_, -1);
     buffer_ = std::move(other.buffer_);
+    capacity_ = std::exchange(other.capacity_, 0);
   }
   return *this;
 }
@@ -162,14 +167,14 @@ PolledFile::~PolledFile() {
 Result<std::string_view> PolledFile::read() {
   ssize_t n = -1;
   do {
-    n = ::pread(fd_, buffer_.data(), buffer_.size(), 0);
+    n = ::pread(fd_, buffer_.get(), capacity_, 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return Unexpected(systemError(path_, errno));
-  if (static_cast<size_t>(n) == buffer_.size()) {
-    return makeError(Errc::kIo, path_ + ": longer than the " + std::to_string(buffer_.size() - 1) +
+  if (static_cast<size_t>(n) == capacity_) {
+    return makeError(Errc::kIo, path_ + ": longer than the " + std::to_string(capacity_ - 1) +
                                     " bytes expected");
   }
-  return std::string_view(buffer_.data(), static_cast<size_t>(n));
+  return std::string_view(buffer_.get(), static_cast<size_t>(n));
 }
 
 }  // namespace oomkit::sys

@@ -22,6 +22,10 @@ void keepHeap() {
   ::mallopt(M_ARENA_MAX, 1);             // the release thread allocates nothing, but be sure
 }
 
+void releaseFreeHeap() {
+  ::malloc_trim(0);
+}
+
 uint64_t heapBytes() {
   return ::mallinfo2().arena;
 }

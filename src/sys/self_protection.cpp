@@ -9,7 +9,6 @@
 #include "oomkit/sys/files.h"
 
 namespace oomkit::sys {
-namespace {
 
 std::string lockMemory() {
   // MCL_ONFAULT: lock pages as they are touched, instead of faulting in every mapping now.
@@ -20,18 +19,17 @@ std::string lockMemory() {
          "; the daemon's pages may be reclaimed under pressure";
 }
 
+std::string unlockMemory() {
+  if (::munlockall() == 0) return {};
+  return std::string("warning: munlockall failed: ") + std::strerror(errno);
+}
+
 std::string lowerOomScoreAdj(const std::string& proc_root) {
   const std::string path = proc_root + "/self/oom_score_adj";
   if (writeFile(path, "-1000")) return "oom_score_adj -1000: the kernel will not kill oomkit";
   auto current = readFile(path);
   const std::string now = current ? std::string(core::trim(*current)) : "unknown";
   return "warning: cannot set oom_score_adj -1000 (needs CAP_SYS_RESOURCE); it stays " + now;
-}
-
-}  // namespace
-
-std::vector<std::string> protectSelf(const std::string& proc_root) {
-  return {lockMemory(), lowerOomScoreAdj(proc_root)};
 }
 
 }  // namespace oomkit::sys

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -167,6 +168,15 @@ TEST_F(DaemonLiveTest, KillsAOneGigabytePerSecondHogBeforeTheKernelDoes) {
   EXPECT_EQ((*oom)["cost"]["major_faults"], 0) << oom->dump();
   EXPECT_NE(daemon_->err().find("OOM path rehearsed on 1 scope(s)"), std::string::npos)
       << daemon_->err();
+  // ...after the start-up's code was shed, so the run's own code had been faulted back in and
+  // locked by the rehearsal (sys/resident_set.h).
+  std::smatch shed;
+  const std::string err = daemon_->err();
+  ASSERT_TRUE(std::regex_search(err, shed, std::regex("shed ([0-9]+) KiB of start-up code")))
+      << err;
+  EXPECT_GT(std::stoull(shed[1].str()), 0u) << err;
+  EXPECT_LT(err.find("shed "), err.find("OOM path rehearsed")) << err;
+  EXPECT_NE(err.find("memory locked (mlockall)"), std::string::npos) << err;
   // The level changes came first: clear -> pressure -> oom (or straight to oom).
   bool saw_oom_level = false;
   for (const auto& e : events) {

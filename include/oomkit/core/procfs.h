@@ -3,8 +3,8 @@
 // Each parser takes the whole text of one file and returns a struct, or Errc::kParse with a
 // message naming the field that was wrong. Formats are those of fs/proc/array.c (stat,
 // status), fs/proc/base.c (oom_score, oom_score_adj), kernel/cgroup/cgroup.c (cgroup),
-// fs/proc/meminfo.c (meminfo) and fs/proc_namespace.c (mountinfo), checked on 3.10–6.18.
-// Pure: no I/O. Thread-safe (no state).
+// fs/proc/meminfo.c (meminfo), fs/proc/task_mmu.c (maps) and fs/proc_namespace.c (mountinfo),
+// checked on 3.10–6.18. Pure: no I/O. Thread-safe (no state).
 #pragma once
 
 #include <cstdint>
@@ -101,6 +101,22 @@ std::optional<std::string> v2CgroupPath(const std::vector<CgroupLine>& lines);
 
 // /proc/PID/mountinfo (Documentation/filesystems/proc.rst, 3.5): the fields needed to find
 // cgroup hierarchies. Octal escapes (\040 for space, ...) in paths are decoded.
+// One line of /proc/PID/maps (show_map_vma() in fs/proc/task_mmu.c):
+// "start-end perms offset major:minor inode   path" — addresses, offset and device in hex,
+// inode in decimal, the path (absent for anonymous memory; "[heap]", "[stack]", "[vdso]" for
+// special mappings) after padding; it may hold spaces, and the kernel escapes '\n' as "\012".
+struct MapsEntry {
+  uint64_t start = 0;  // first byte
+  uint64_t end = 0;    // one past the last byte
+  bool readable = false;
+  bool writable = false;
+  bool executable = false;
+  bool shared = false;  // 's'; 'p' is a private (copy-on-write) mapping
+  uint64_t inode = 0;   // 0: not backed by a file
+  std::string path;     // as printed, escapes kept
+};
+Result<MapsEntry> parseMapsLine(std::string_view line);
+
 struct MountInfo {
   std::string root;         // field 4: the mounted subtree of the filesystem
   std::string mount_point;  // field 5

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,7 +77,10 @@ class PolledFile {
 
   std::string path_;
   int fd_ = -1;
-  std::string buffer_;
+  // Left uninitialised: a page of it becomes resident only when a read reaches it, so a
+  // generous maximum (64 KiB for /proc/vmstat's ~5) costs the daemon nothing.
+  std::unique_ptr<char[]> buffer_;
+  size_t capacity_ = 0;
 };
 
 }  // namespace oomkit::sys

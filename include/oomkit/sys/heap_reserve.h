@@ -22,6 +22,10 @@ namespace oomkit::sys {
 // Call before the allocations it is to govern (first thing in the daemon).
 void keepHeap();
 
+// Returns the heap's free pages to the kernel (malloc_trim(0)): what start-up or a reload
+// allocated and freed, before the rehearsal grows the heap to what the OOM path needs.
+void releaseFreeHeap();
+
 // The bytes of the heap (mallinfo2: `arena`, sbrk'd; with keepHeap() it never shrinks).
 uint64_t heapBytes();
 

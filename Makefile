@@ -10,12 +10,13 @@ CMAKE_FLAGS  ?=
 CTEST_FLAGS  ?= --output-on-failure
 RUN_ARGS     ?= run
 
-# Packages the build, the tests and the benchmarks need (Debian 12 names). earlyoom is only
+# Packages the build, the tests and the benchmarks need (Debian 12 names); lld orders the
+# executable's functions (tools/oomkit.order, docs/daemon.md). earlyoom is only
 # measured against in `make bench`: while installing, a temporary policy-rc.d keeps its
 # service from starting on the machine.
 PACKAGES := cmake make g++ pkg-config libcli11-dev libfmt-dev nlohmann-json3-dev \
             libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev earlyoom \
-            clang libclang-rt-14-dev
+            clang libclang-rt-14-dev lld
 
 .PHONY: all deps build run test bench asan tsan format clean
 

@@ -54,6 +54,8 @@
 #                             faults are slow (this one's: ~250 MiB/s at most) the hog cannot
 #                             reach 1 or 2 GiB/s otherwise; the last column says what it reached
 #   KEEP_LOGS=1               keep the per-run logs and events (the directory is printed)
+#   OOMKIT_WRAPPER="..."      a command the daemon runs under (tools/orderfile.sh profiles it
+#                             with valgrind's callgrind; the figures are then meaningless)
 set -euo pipefail
 
 die() { echo "daemon_reaction.sh: $*" >&2; exit 1; }
@@ -220,7 +222,7 @@ run_once() {
     [[ -z $MRELEASE ]] || printf '[scope.kill]\nprocess_mrelease = %s\n' "$MRELEASE"
   } >"$cfg"
   : >"$log"  # exists before the first grep (the child opens it after the fork)
-  "$OOMKIT" run --config "$cfg" --state-dir "$dir/state" --kmsg "" </dev/null >"$dir/daemon.out" 2>"$log" &
+  ${OOMKIT_WRAPPER:-} "$OOMKIT" run --config "$cfg" --state-dir "$dir/state" --kmsg "" </dev/null >"$dir/daemon.out" 2>"$log" &
   DAEMON_PID=$!
   for ((i = 0; i < 200; i++)); do
     grep -q 'oomkit: running' "$log" && break

@@ -412,7 +412,9 @@ void OomRunner::selectAndKill(const RunRequest& request, OomEvent& event) {
   sys::ScopeRequest scope_request;
   if (scope_.cgroup) scope_request.cgroup = scope_.cgroup;
   scope_request.cgroup_roots = ports_.cgroup_roots;
-  scope_request.fields = sys::kFieldsExact | sys::kFieldCgroup;
+  // A cgroup scope knows its members' cgroups from the tree it walks; the global scope reads
+  // /proc/PID/cgroup for the victim alone, not for every process it ranks.
+  scope_request.fields = sys::kFieldsExact;
   const int32_t self = ::getpid();
   for (int attempt = 0; attempt < kSelectionAttempts; ++attempt) {
     auto view = sys::gatherScope(*ports_.proc, scope_request);
@@ -431,7 +433,10 @@ void OomRunner::selectAndKill(const RunRequest& request, OomEvent& event) {
       panic(request, event);
       return;
     }
-    const core::Process& victim = view->processes[*index];
+    core::Process& victim = view->processes[*index];
+    if (victim.memcg_path.empty()) {
+      victim.memcg_path = ports_.proc->readMemcgPath(victim.pid).value_or("");
+    }
     event.victim = victimOf(victim, view->params);
     decide(Step::kSelect, core::afterSelection(victim.pid, event.victim->badness, eligible), event);
     if (kill(request, victim, event)) return;

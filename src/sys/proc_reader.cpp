@@ -144,13 +144,25 @@ Result<core::Process> ProcReader::readProcess(int32_t pid, unsigned fields) {
     auto parsed = readParsed(pid, "stat", core::parseProcStat);
     if (!parsed) return Unexpected(parsed.error());
     stat = std::move(*parsed);
+    if (stat->pid != pid) {
+      return makeError(Errc::kNotFound, "pid " + std::to_string(pid) + " was reused mid-read");
+    }
+    // A kernel thread is never a candidate (oom_unkillable_task(): PF_KTHREAD) and has no
+    // memory of its own, so stat says all a scan needs: status and oom_score_adj are not read.
+    // Kernel threads are half the pids or more on most machines; a global scan reads a
+    // third as many files for them.
+    if (stat->flags & core::kPfKthread) {
+      core::Process process = core::buildProcess(*stat, core::ProcStatus{}, 0);
+      readOptionalFields(fields, process);
+      return process;
+    }
   }
   auto status = readParsed(pid, "status", core::parseProcStatus);
   if (!status) return Unexpected(status.error());
   auto adj = readParsed(pid, "oom_score_adj", core::parseOomScoreAdj);
   if (!adj) return Unexpected(adj.error());
   // A pid reused between two reads would show as another tgid in status.
-  if (status->tgid != pid || (stat && stat->pid != pid)) {
+  if (status->tgid != pid) {
     return makeError(Errc::kNotFound, "pid " + std::to_string(pid) + " was reused mid-read");
   }
 
@@ -215,12 +227,16 @@ void ProcReader::readOptionalFields(unsigned fields, core::Process& process) {
     if (auto raw = readPidFile(pid, "cmdline")) process.cmdline = core::cmdlineFromProc(*raw);
   }
   if (fields & kFieldCgroup) {
-    if (auto lines = readParsed(pid, "cgroup", core::parseProcCgroup)) {
-      auto path = core::v1MemoryCgroupPath(*lines);
-      if (!path) path = core::v2CgroupPath(*lines);
-      if (path) process.memcg_path = std::move(*path);
-    }
+    if (auto path = readMemcgPath(pid)) process.memcg_path = std::move(*path);
   }
+}
+
+std::optional<std::string> ProcReader::readMemcgPath(int32_t pid) {
+  auto lines = readParsed(pid, "cgroup", core::parseProcCgroup);
+  if (!lines) return std::nullopt;
+  auto path = core::v1MemoryCgroupPath(*lines);
+  if (!path) path = core::v2CgroupPath(*lines);
+  return path;
 }
 
 Result<ProcessSnapshot> ProcReader::snapshot(unsigned fields) {

@@ -150,6 +150,22 @@ TEST_F(TriggerLiveTest, DryRunNamesTheVictimTheKernelKillsAndKillsNothing) {
   }
 }
 
+// The global scope ranks every process without reading their cgroups, then reads the
+// victim's alone: the event still names it.
+TEST_F(TriggerLiveTest, GlobalDryRunNamesTheVictimsCgroup) {
+  // adj 1000 puts it above any process on the machine with a lower adj (badness + totalpages).
+  TestProcess top = start({"--anon", "8", "--adj", "1000", "--name", "top"});
+  const CommandResult r =
+      runOomkit({"trigger", "--json", "--dry-run", "--state-dir", state_dir_.string()});
+  ASSERT_EQ(r.status.exit_code, 0) << r.err << r.out;
+  const json event = parseJsonOutput(r);
+  EXPECT_EQ(event["scope"], "machine");
+  ASSERT_TRUE(event["victim"].is_object()) << event.dump();
+  EXPECT_EQ(event["victim"]["pid"], top.pid()) << event.dump();
+  EXPECT_EQ(event["victim"]["cgroup"], memcg_->path()) << event.dump();
+  EXPECT_TRUE(stillRunning(top)) << "a dry run killed something";
+}
+
 TEST_F(TriggerLiveTest, KillsTheVictimLeavesBystandersAndRecordsTheTimes) {
   TestProcess hog = start({"--anon", "120", "--name", "hog"});
   TestProcess small1 = start({"--anon", "20", "--name", "small1"});

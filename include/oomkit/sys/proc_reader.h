@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,10 +63,15 @@ class ProcReader {
   // The pids listed in the proc root, in directory order.
   Result<std::vector<int32_t>> listPids();
   // One process. Errc::kNotFound when it exited; kPermissionDenied / kParse when a required
-  // file could not be read or parsed. Optional fields that fail are left empty.
+  // file could not be read or parsed. Optional fields that fail are left empty. With
+  // kFieldStat, a kernel thread's status and oom_score_adj are not read (no memory, adj 0):
+  // it is never a candidate.
   Result<core::Process> readProcess(int32_t pid, unsigned fields);
   // /proc/PID/stat alone (identity and walk order for processes already read without it).
   Result<core::ProcStat> readStat(int32_t pid);
+  // The memory cgroup path from /proc/PID/cgroup (v1 memory line, else the v2 line);
+  // nullopt when the process exited or has neither.
+  std::optional<std::string> readMemcgPath(int32_t pid);
   // /proc/PID/oom_score alone (the kernel's own score, for pre-filtering).
   Result<int64_t> readKernelOomScore(int32_t pid);
   // Every process; fails only when the proc root itself cannot be listed.

@@ -41,6 +41,7 @@ Result<std::unique_ptr<BackgroundReleaser>> BackgroundReleaser::start() {
   ::pthread_attr_destroy(&attr);
   if (err != 0) return Unexpected(systemError("starting the process_mrelease thread", err));
   releaser->started_ = true;
+  releaser->running_.wait(false, std::memory_order_acquire);
   return releaser;
 }
 
@@ -67,6 +68,8 @@ uint64_t BackgroundReleaser::completed() const {
 
 void* BackgroundReleaser::threadMain(void* self) {
   auto* releaser = static_cast<BackgroundReleaser*>(self);
+  releaser->running_.store(true, std::memory_order_release);
+  releaser->running_.notify_one();
   int fd = -1;
   for (;;) {
     const ssize_t n = ::read(releaser->read_fd_, &fd, sizeof fd);

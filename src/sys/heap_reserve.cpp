@@ -1,9 +1,13 @@
 #include "oomkit/sys/heap_reserve.h"
 
 #include <malloc.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
 
 namespace oomkit::sys {
@@ -12,6 +16,21 @@ namespace {
 // Larger than any block the OOM path asks for (a process table of a few hundred thousand
 // entries): everything below comes from the heap, which the reserve keeps resident.
 constexpr int kMmapThreshold = 64 * 1024 * 1024;
+
+// Every page of [block, block + bytes) resident before anything needs it. One
+// madvise(MADV_POPULATE_WRITE) (5.14+) faults the whole range in the kernel; a page fault
+// per 4 KiB taken from user space costs several times more (on this machine's PVM guests
+// about 10 µs each: 0.7 ms for the default 280 KiB). Older kernels answer EINVAL: touch.
+void makeResident(unsigned char* block, size_t bytes) {
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  const auto page = static_cast<uintptr_t>(page_size > 0 ? page_size : 4096);
+  const auto start = reinterpret_cast<uintptr_t>(block) & ~(page - 1);
+  const auto end = (reinterpret_cast<uintptr_t>(block) + bytes + page - 1) & ~(page - 1);
+  if (::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE) == 0) return;
+  // volatile keeps the compiler from eliding stores to memory that is freed next.
+  for (size_t i = 0; i < bytes; i += page)
+    static_cast<volatile unsigned char*>(block)[i] = 0;
+}
 
 }  // namespace
 
@@ -34,10 +53,7 @@ void reserveHeap(size_t bytes) {
   if (bytes == 0) return;
   auto* block = static_cast<unsigned char*>(std::malloc(bytes));
   if (!block) return;  // no memory now: the run will take it when it can
-  // Touch every page, so they are resident (and locked) before anything needs them; volatile
-  // keeps the compiler from eliding stores to memory that is freed next.
-  for (size_t i = 0; i < bytes; i += 4096)
-    static_cast<volatile unsigned char*>(block)[i] = 0;
+  makeResident(block, bytes);
   std::free(block);  // back to the heap's top, never to the kernel (M_TRIM_THRESHOLD)
 }
 

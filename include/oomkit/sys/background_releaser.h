@@ -20,7 +20,9 @@ namespace oomkit::sys {
 
 class BackgroundReleaser {
  public:
-  // Starts the thread (a 64 KiB stack: it only makes system calls).
+  // Starts the thread (a 64 KiB stack: it only makes system calls) and returns once it is
+  // running: the C library's thread start-up code then runs now, before the daemon sheds its
+  // start-up pages, and not at some later moment that would fault it back in for good.
   static Result<std::unique_ptr<BackgroundReleaser>> start();
   BackgroundReleaser(const BackgroundReleaser&) = delete;
   BackgroundReleaser& operator=(const BackgroundReleaser&) = delete;
@@ -45,6 +47,7 @@ class BackgroundReleaser {
   pthread_t thread_{};
   bool started_ = false;
   std::atomic<uint64_t> completed_{0};
+  std::atomic<bool> running_{false};
 };
 
 }  // namespace oomkit::sys

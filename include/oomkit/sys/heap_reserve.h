@@ -7,7 +7,7 @@
 //      a large vector, no per-thread arena) and never returns freed memory to the kernel;
 //   2. rehearses each scope's OOM path once (a dry run: the same reads, selection, kill plan
 //      and event), which grows the heap to what a run needs and faults in the code it runs;
-//   3. reserveHeap() then adds as much again, free in the heap, its pages touched;
+//   3. reserveHeap() then adds as much again, free in the heap, its pages resident;
 //   mlockall(MCL_FUTURE | MCL_ONFAULT) keeps all of it resident.
 // Each OOM event reports what its run cost (RunCost): the heap's growth, expected 0, and the
 // page faults taken.
@@ -29,7 +29,8 @@ void releaseFreeHeap();
 // The bytes of the heap (mallinfo2: `arena`, sbrk'd; with keepHeap() it never shrinks).
 uint64_t heapBytes();
 
-// Grows the heap so that `bytes` more are free in it, and touches each page.
+// Grows the heap so that `bytes` more are free in it, its pages resident
+// (MADV_POPULATE_WRITE, or a touch per page before 5.14).
 void reserveHeap(size_t bytes);
 
 // This thread's page faults so far (getrusage(RUSAGE_THREAD)).

@@ -19,8 +19,10 @@
 # 2 s after the start to the end (steady state). Then stops all three with SIGTERM; each
 # oomkit must exit 0. Prints a table and whether oomkit is at or below earlyoom on CPU time and on RSS.
 #
-# oomkit calls mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) at start: only pages it touches
-# are resident (and locked), so VmRSS is what it really uses; earlyoom 1.7 does the same.
+# Both lock their memory with mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT): only pages they
+# touch are resident (and locked), so VmRSS is what each really uses. oomkit first sheds its
+# start-up pages and rehearses its OOM path (docs/daemon.md, "Memory of its own"); that
+# one-off work is in the whole-run CPU figure, not in the steady one.
 # Needs nothing but the built `oomkit` and the Debian package earlyoom; no root (as root,
 # oomkit can also read /dev/kmsg).
 set -euo pipefail

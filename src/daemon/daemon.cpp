@@ -79,6 +79,7 @@ class Daemon {
  private:
   Status openEventLog(const core::Config& config);
   Status buildMonitors(const core::Config& config);
+  Status runConfig(const core::Config& config);
   void onSignal();
   void reload();
   void startKernelWatcher();
@@ -99,6 +100,7 @@ class Daemon {
   std::optional<EventLog> event_log_;
   std::chrono::nanoseconds wall_offset_{0};
   bool dry_run_ = false;
+  core::Config config_;  // the configuration the monitors run
   int signal_fd_ = -1;
   std::optional<KernelOomWatcher> kernel_;
   std::optional<EventLoop::TimerId> kernel_deadline_;
@@ -195,6 +197,7 @@ Status Daemon::start(core::Config config) {
     return added;
   }
   if (auto built = buildMonitors(config); !built) return built;
+  config_ = std::move(config);
   settleMemory();
   return Ok{};
 }
@@ -314,13 +317,30 @@ void Daemon::reload() {
     logLine("SIGHUP: keeping the current configuration: " + opened.error().message);
     return;
   }
-  dry_run_ = options_.dry_run || config->daemon.dry_run;
-  monitors_.clear();
-  if (auto built = buildMonitors(*config); !built) {
-    logLine("SIGHUP: the new configuration cannot run: " + built.error().message);
+  if (auto ran = runConfig(*config); !ran) {
+    // Valid on paper but not here (a cgroup that does not exist, a takeover refused): the
+    // old monitors are gone by now, so build them again rather than watch nothing.
+    logLine("SIGHUP: the new configuration cannot run (" + ran.error().message +
+            "); going back to the current configuration");
+    if (auto back = openEventLog(config_); !back) logLine("SIGHUP: " + back.error().message);
+    if (auto back = runConfig(config_); !back) {
+      logLine("SIGHUP: the current configuration cannot run either (" + back.error().message +
+              "): no scope is watched until a configuration that runs is loaded");
+    }
     return;
   }
   logLine("SIGHUP: configuration reloaded from " + *options_.config_path);
+}
+
+// Replaces the monitors with the configuration's: the old ones go first, since a scope's
+// detectors hold kernel state (takeover's oom_kill_disable, PSI triggers) that the new ones
+// would find taken.
+Status Daemon::runConfig(const core::Config& config) {
+  dry_run_ = options_.dry_run || config.daemon.dry_run;
+  monitors_.clear();
+  if (auto built = buildMonitors(config); !built) return built;
+  config_ = config;
+  return Ok{};
 }
 
 int Daemon::run() {

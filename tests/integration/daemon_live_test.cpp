@@ -282,6 +282,30 @@ TEST_F(DaemonLiveTest, SighupWithABrokenConfigKeepsTheOldOne) {
   stopDaemon();
 }
 
+TEST_F(DaemonLiveTest, SighupWithAConfigThatCannotRunGoesBackToTheOldOne) {
+  writeConfig();
+  startDaemon();
+  // Valid TOML and a valid configuration, but its cgroup does not exist: building its
+  // monitors fails after the old ones are gone.
+  { std::ofstream(configPath()) << "[[scope]]\nname = \"gone\"\ncgroup = \"/oomkit-no-such\"\n"; }
+  ASSERT_TRUE(daemon_->kill(SIGHUP));
+  ASSERT_TRUE(waitForLog("going back to the current configuration")) << daemon_->err();
+  EXPECT_NE(daemon_->err().find("/oomkit-no-such"), std::string::npos) << daemon_->err();
+  // The old configuration protects the cgroup again.
+  TestProcess hog = start({"--grow-mib", "600", "--grow-rate", "1024", "--name", "hog"});
+  auto end = hog.waitExit(seconds(10));
+  ASSERT_TRUE(end);
+  EXPECT_TRUE(end->killedBy(SIGKILL));
+  auto kernel_kills = memcg_->oomKillCount();
+  ASSERT_TRUE(kernel_kills);
+  EXPECT_EQ(*kernel_kills, 0u) << daemon_->err();
+  const auto events = readEvents(eventLog());
+  const json* oom = findOomEvent(events);
+  ASSERT_NE(oom, nullptr) << daemon_->err();
+  EXPECT_EQ((*oom)["victim"]["pid"], hog.pid());
+  stopDaemon();
+}
+
 TEST_F(DaemonLiveTest, SighupWithAGoodConfigAppliesIt) {
   writeConfig();
   startDaemon();

@@ -116,6 +116,18 @@ class DaemonLiveTest : public ::testing::Test {
     return nullptr;
   }
 
+  // The event log's events once it holds an "oom" event (it is written once the victim has
+  // exited, after the log line), or as they are after 5 s.
+  std::vector<json> waitForOomEvent() {
+    std::vector<json> events;
+    for (int i = 0; i < 100; ++i) {
+      events = readEvents(eventLog());
+      if (findOomEvent(events)) break;
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    return events;
+  }
+
   std::filesystem::path base_;
   std::optional<TestMemcg> memcg_;
   std::optional<TestProcess> daemon_;
@@ -144,13 +156,8 @@ TEST_F(DaemonLiveTest, KillsAOneGigabytePerSecondHogBeforeTheKernelDoes) {
 
   // The event is written once the hog has exited.
   ASSERT_TRUE(waitForLog("watermark: kill")) << daemon_->err();
-  std::vector<json> events;
-  const json* oom = nullptr;
-  for (int i = 0; i < 100 && !oom; ++i) {
-    events = readEvents(eventLog());
-    oom = findOomEvent(events);
-    if (!oom) std::this_thread::sleep_for(milliseconds(50));
-  }
+  const std::vector<json> events = waitForOomEvent();
+  const json* oom = findOomEvent(events);
   ASSERT_NE(oom, nullptr) << readFile(eventLog()).value_or("(no event log)");
   EXPECT_EQ((*oom)["trigger"], "watermark");
   EXPECT_EQ((*oom)["action"], "kill");
@@ -287,7 +294,10 @@ TEST_F(DaemonLiveTest, SighupWithAConfigThatCannotRunGoesBackToTheOldOne) {
   startDaemon();
   // Valid TOML and a valid configuration, but its cgroup does not exist: building its
   // monitors fails after the old ones are gone.
-  { std::ofstream(configPath()) << "[[scope]]\nname = \"gone\"\ncgroup = \"/oomkit-no-such\"\n"; }
+  {
+    std::ofstream(configPath()) << "[daemon]\nevent_log = \"" << eventLog()
+                                << "\"\n[[scope]]\nname = \"gone\"\ncgroup = \"/oomkit-no-such\"\n";
+  }
   ASSERT_TRUE(daemon_->kill(SIGHUP));
   ASSERT_TRUE(waitForLog("going back to the current configuration")) << daemon_->err();
   EXPECT_NE(daemon_->err().find("/oomkit-no-such"), std::string::npos) << daemon_->err();
@@ -299,7 +309,7 @@ TEST_F(DaemonLiveTest, SighupWithAConfigThatCannotRunGoesBackToTheOldOne) {
   auto kernel_kills = memcg_->oomKillCount();
   ASSERT_TRUE(kernel_kills);
   EXPECT_EQ(*kernel_kills, 0u) << daemon_->err();
-  const auto events = readEvents(eventLog());
+  const auto events = waitForOomEvent();
   const json* oom = findOomEvent(events);
   ASSERT_NE(oom, nullptr) << daemon_->err();
   EXPECT_EQ((*oom)["victim"]["pid"], hog.pid());

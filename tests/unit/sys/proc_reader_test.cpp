@@ -3,11 +3,12 @@
 // required file means, and readMemcgPath. The texts are this machine's (kernel 6.18), trimmed.
 #include "oomkit/sys/proc_reader.h"
 
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "oomkit/core/badness.h"
 

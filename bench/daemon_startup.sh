@@ -28,13 +28,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts "$@", waits, prints its CPU time in ns (all threads), stops it.
+# Starts "$@", waits, sets CPU_NS to its CPU time in ns (all threads), stops it. Not in a
+# subshell: PID is the parent's, so the exit trap stops a process left running.
 cpu_after_start() {
   "$@" >/dev/null 2>&1 &
   PID=$!
   sleep "$SETTLE_SECONDS"
   [[ -d /proc/$PID ]] || die "$1 exited during start-up"
-  cat /proc/"$PID"/task/*/schedstat | awk '{ns += $1} END {print ns}'
+  CPU_NS=$(cat /proc/"$PID"/task/*/schedstat | awk '{ns += $1} END {print ns}')
   kill "$PID"
   wait "$PID" 2>/dev/null || true
   PID=""
@@ -42,9 +43,11 @@ cpu_after_start() {
 
 declare -a OOMKIT_NS EARLYOOM_NS
 for ((n = 0; n < RUNS; n++)); do
-  OOMKIT_NS+=("$(cpu_after_start "$OOMKIT" run --dry-run --event-log /dev/null --kmsg /dev/kmsg \
-    --state-dir "$STATE")")
-  EARLYOOM_NS+=("$(cpu_after_start earlyoom --dryrun -r 0)")
+  cpu_after_start "$OOMKIT" run --dry-run --event-log /dev/null --kmsg /dev/kmsg \
+    --state-dir "$STATE"
+  OOMKIT_NS+=("$CPU_NS")
+  cpu_after_start earlyoom --dryrun -r 0
+  EARLYOOM_NS+=("$CPU_NS")
 done
 
 # Prints "mean min max" in ms of the ns figures given.

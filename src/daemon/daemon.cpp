@@ -161,7 +161,6 @@ Status Daemon::start(core::Config config) {
   sys::keepHeap();
   logLine(sys::lowerOomScoreAdj(options_.proc_root));
   wall_offset_ = wallClockOffset();
-  dry_run_ = options_.dry_run || config.daemon.dry_run;
   if (auto found = sys::findMemoryHierarchy(proc_, options_.cgroup_roots)) {
     memory_ = std::move(*found);
   } else {
@@ -196,8 +195,7 @@ Status Daemon::start(core::Config config) {
   if (auto added = loop_.addFd(signal_fd_, EPOLLIN, [this](uint32_t) { onSignal(); }); !added) {
     return added;
   }
-  if (auto built = buildMonitors(config); !built) return built;
-  config_ = std::move(config);
+  if (auto ran = runConfig(config); !ran) return ran;
   settleMemory();
   return Ok{};
 }

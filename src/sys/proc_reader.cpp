@@ -33,6 +33,11 @@ void fillFromStatus(int32_t pid, const core::ProcStatus& status, core::Process& 
   if (status.kthread.value_or(false)) p.flags |= core::kPfKthread;
 }
 
+// A pid reused between two reads of one process: the process that was listed has exited.
+Unexpected reusedMidRead(int32_t pid) {
+  return makeError(Errc::kNotFound, "pid " + std::to_string(pid) + " was reused mid-read");
+}
+
 void countFailure(ScanCounters& counters, int32_t pid, const Error& error) {
   switch (error.code) {
     case Errc::kNotFound:
@@ -144,9 +149,7 @@ Result<core::Process> ProcReader::readProcess(int32_t pid, unsigned fields) {
     auto parsed = readParsed(pid, "stat", core::parseProcStat);
     if (!parsed) return Unexpected(parsed.error());
     stat = std::move(*parsed);
-    if (stat->pid != pid) {
-      return makeError(Errc::kNotFound, "pid " + std::to_string(pid) + " was reused mid-read");
-    }
+    if (stat->pid != pid) return reusedMidRead(pid);
     // A kernel thread is never a candidate (oom_unkillable_task(): PF_KTHREAD) and has no
     // memory of its own, so stat says all a scan needs: status and oom_score_adj are not read.
     // Kernel threads are half the pids or more on most machines; a global scan reads a
@@ -162,9 +165,7 @@ Result<core::Process> ProcReader::readProcess(int32_t pid, unsigned fields) {
   auto adj = readParsed(pid, "oom_score_adj", core::parseOomScoreAdj);
   if (!adj) return Unexpected(adj.error());
   // A pid reused between two reads would show as another tgid in status.
-  if (status->tgid != pid) {
-    return makeError(Errc::kNotFound, "pid " + std::to_string(pid) + " was reused mid-read");
-  }
+  if (status->tgid != pid) return reusedMidRead(pid);
 
   core::Process process = stat ? core::buildProcess(*stat, *status, *adj)
                                : core::buildProcess(core::ProcStat{}, *status, *adj);

@@ -128,6 +128,18 @@ class DaemonLiveTest : public ::testing::Test {
     return events;
   }
 
+  // A hog growing at 1 GiB/s toward the limit: the daemon, not the kernel, kills it.
+  void expectTheDaemonKillsAHog(pid_t& hog_pid) {
+    TestProcess hog = start({"--grow-mib", "600", "--grow-rate", "1024", "--name", "hog"});
+    hog_pid = hog.pid();
+    auto end = hog.waitExit(seconds(10));
+    ASSERT_TRUE(end);
+    EXPECT_TRUE(end->killedBy(SIGKILL));
+    auto kernel_kills = memcg_->oomKillCount();
+    ASSERT_TRUE(kernel_kills);
+    EXPECT_EQ(*kernel_kills, 0u) << daemon_->err();
+  }
+
   std::filesystem::path base_;
   std::optional<TestMemcg> memcg_;
   std::optional<TestProcess> daemon_;
@@ -279,13 +291,9 @@ TEST_F(DaemonLiveTest, SighupWithABrokenConfigKeepsTheOldOne) {
   ASSERT_TRUE(waitForLog("keeping the current configuration")) << daemon_->err();
   EXPECT_NE(daemon_->err().find("oomkit.toml:2:"), std::string::npos) << daemon_->err();
   // The old configuration still protects the cgroup.
-  TestProcess hog = start({"--grow-mib", "600", "--grow-rate", "1024", "--name", "hog"});
-  auto end = hog.waitExit(seconds(10));
-  ASSERT_TRUE(end);
-  EXPECT_TRUE(end->killedBy(SIGKILL));
-  auto kernel_kills = memcg_->oomKillCount();
-  ASSERT_TRUE(kernel_kills);
-  EXPECT_EQ(*kernel_kills, 0u);
+  pid_t hog = 0;
+  expectTheDaemonKillsAHog(hog);
+  if (HasFatalFailure()) return;
   stopDaemon();
 }
 
@@ -302,17 +310,13 @@ TEST_F(DaemonLiveTest, SighupWithAConfigThatCannotRunGoesBackToTheOldOne) {
   ASSERT_TRUE(waitForLog("going back to the current configuration")) << daemon_->err();
   EXPECT_NE(daemon_->err().find("/oomkit-no-such"), std::string::npos) << daemon_->err();
   // The old configuration protects the cgroup again.
-  TestProcess hog = start({"--grow-mib", "600", "--grow-rate", "1024", "--name", "hog"});
-  auto end = hog.waitExit(seconds(10));
-  ASSERT_TRUE(end);
-  EXPECT_TRUE(end->killedBy(SIGKILL));
-  auto kernel_kills = memcg_->oomKillCount();
-  ASSERT_TRUE(kernel_kills);
-  EXPECT_EQ(*kernel_kills, 0u) << daemon_->err();
+  pid_t hog = 0;
+  expectTheDaemonKillsAHog(hog);
+  if (HasFatalFailure()) return;
   const auto events = waitForOomEvent();
   const json* oom = findOomEvent(events);
   ASSERT_NE(oom, nullptr) << daemon_->err();
-  EXPECT_EQ((*oom)["victim"]["pid"], hog.pid());
+  EXPECT_EQ((*oom)["victim"]["pid"], hog);
   stopDaemon();
 }
 

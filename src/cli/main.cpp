@@ -1,21 +1,75 @@
 // oomkit — entry point: parses the command line and runs the chosen subcommand.
+#include <array>
 #include <exception>
 #include <iostream>
+#include <string_view>
+
+#include "oomkit/daemon/daemon.h"
 
 #include "commands.h"
 
+namespace {
+
+struct Command {
+  std::string_view name;
+  void (*add)(CLI::App&, oomkit::cli::CommandRunner&);
+};
+
+// In the order `oomkit --help` lists them.
+constexpr std::array<Command, 7> kCommands{{
+    {"rank", oomkit::cli::addRankCommand},
+    {"explain", oomkit::cli::addExplainCommand},
+    {"parse", oomkit::cli::addParseCommand},
+    {"watch", oomkit::cli::addWatchCommand},
+    {"check-config", oomkit::cli::addCheckConfigCommand},
+    {"trigger", oomkit::cli::addTriggerCommand},
+    {"run", oomkit::cli::addRunCommand},
+}};
+
+const Command* findCommand(std::string_view name) {
+  for (const Command& command : kCommands) {
+    if (command.name == name) return &command;
+  }
+  return nullptr;
+}
+
+// Registers only the subcommand argv[1] names, when it names one: building every command's
+// options costs the daemon's start-up a third of a millisecond and a few dozen page faults
+// (docs/benchmarks.md). Anything else (no argument, --help) gets them all, so that help and
+// error messages list every command.
+void addCommands(CLI::App& app, oomkit::cli::CommandRunner& run, int argc, char** argv) {
+  if (const Command* named = argc > 1 ? findCommand(argv[1]) : nullptr) {
+    named->add(app, run);
+    return;
+  }
+  for (const Command& command : kCommands)
+    command.add(app, run);
+}
+
+// argv[1] when it is neither a flag nor a command (CLI11 would only say that a command is
+// required).
+bool isUnknownCommand(int argc, char** argv) {
+  return argc > 1 && argv[1][0] != '-' && !findCommand(argv[1]);
+}
+
+int reportUnknownCommand(std::string_view name) {
+  std::cerr << "oomkit: unknown command '" << name << "'; the commands are:";
+  for (const Command& command : kCommands)
+    std::cerr << ' ' << command.name;
+  std::cerr << "\nRun with --help for more information.\n";
+  return oomkit::cli::kExitBadInput;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   namespace cli = oomkit::cli;
+  if (isUnknownCommand(argc, argv)) return reportUnknownCommand(argv[1]);
+  if (argc > 1 && std::string_view(argv[1]) == "run") oomkit::daemon::prepareStartUp();
   CLI::App app{"oomkit: the Linux kernel's OOM killer, in user space and ahead of time"};
   app.require_subcommand(1);
   cli::CommandRunner run;
-  cli::addRankCommand(app, run);
-  cli::addExplainCommand(app, run);
-  cli::addParseCommand(app, run);
-  cli::addWatchCommand(app, run);
-  cli::addCheckConfigCommand(app, run);
-  cli::addTriggerCommand(app, run);
-  cli::addRunCommand(app, run);
+  addCommands(app, run, argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -43,8 +43,8 @@ void sortInWalkOrder(std::vector<Process>& processes, std::span<const std::strin
 
 int64_t predictedOomScore(const Process& process, const RankParams& params) {
   // oom_score is the global view, whatever the OOM scope.
-  const Badness global =
-      computeBadness(process, {params.global_totalpages, params.scale.page_size_kb}, params.formula);
+  const Badness global = computeBadness(
+      process, {params.global_totalpages, params.scale.page_size_kb}, params.formula);
   return oomScore(global, params.global_totalpages, params.formula);
 }
 

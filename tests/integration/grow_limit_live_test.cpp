@@ -16,9 +16,9 @@
 #include "oomkit/sys/proc_reader.h"
 #include "oomkit/sys/reclaim_handler.h"
 
-#include "sys/cgroup_handlers.h"
 #include "support/file_io.h"
 #include "support/memcg.h"
+#include "sys/cgroup_handlers.h"
 
 namespace oomkit::sys {
 namespace {

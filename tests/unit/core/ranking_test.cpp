@@ -167,8 +167,8 @@ TEST(TiedProcessesTest, ListsOnlyEligibleProcessesSharingABadness) {
   kthread.flags = kPfKthread;
   Process kthread2 = kthread;
   kthread2.pid = 3;
-  const std::vector<Process> processes = {sized(70, 800), kthread, sized(71, 4000), kthread2,
-                                          sized(72, 800), sized(73, 400)};
+  const std::vector<Process> processes = {sized(70, 800), kthread,        sized(71, 4000),
+                                          kthread2,       sized(72, 800), sized(73, 400)};
 
   EXPECT_EQ(tiedProcesses(processes, params(Formula::kCurrent)), (std::vector<size_t>{0, 4}));
 }

@@ -413,8 +413,9 @@ TEST(EscapeBytesTest, KeepModeLeavesLogEscapesAlone) {
 }
 
 TEST(UnescapeBytesTest, InvertsEscapeBytesForAnyBytes) {
-  const std::string samples[] = {"plain", "a b (c) d", std::string("nul\0in", 6), "\xff\xfe bad",
-                                 "new\nline", "back\\slash \\x41", "caf\xc3\xa9", ""};
+  const std::string samples[] = {"plain",        "a b (c) d", std::string("nul\0in", 6),
+                                 "\xff\xfe bad", "new\nline", "back\\slash \\x41",
+                                 "caf\xc3\xa9",  ""};
   for (const auto& bytes : samples) {
     EXPECT_EQ(unescapeBytes(escapeBytes(bytes)), bytes) << escapeBytes(bytes);
   }

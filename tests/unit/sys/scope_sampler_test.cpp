@@ -3,11 +3,12 @@
 // machine's kernel cannot show (it has no v2 memory controller).
 #include "oomkit/sys/scope_sampler.h"
 
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "oomkit/sys/scope_memory.h"
 
@@ -52,11 +53,11 @@ class ScopeSamplerTest : public ::testing::Test {
   }
   void writeMeminfo(uint64_t total_kb, uint64_t available_kb, uint64_t swap_total_kb,
                     uint64_t swap_free_kb) {
-    write("proc/meminfo", "MemTotal:       " + std::to_string(total_kb) +
-                              " kB\nMemFree:        1000 kB\nMemAvailable:   " +
-                              std::to_string(available_kb) + " kB\nSwapTotal:      " +
-                              std::to_string(swap_total_kb) + " kB\nSwapFree:       " +
-                              std::to_string(swap_free_kb) + " kB\n");
+    write("proc/meminfo",
+          "MemTotal:       " + std::to_string(total_kb) +
+              " kB\nMemFree:        1000 kB\nMemAvailable:   " + std::to_string(available_kb) +
+              " kB\nSwapTotal:      " + std::to_string(swap_total_kb) +
+              " kB\nSwapFree:       " + std::to_string(swap_free_kb) + " kB\n");
   }
 
   std::filesystem::path root_;
@@ -121,8 +122,8 @@ TEST_F(ScopeSamplerTest, AnUnlimitedChainOrAMissingCgroupIsAClearError) {
 }
 
 TEST_F(ScopeSamplerTest, SamplesReReadTheOpenCounterAndFollowTheLimit) {
-  auto sampler = ScopeSampler::open(*proc_, hierarchy_, std::string("/web"),
-                                    std::chrono::milliseconds(1000));
+  auto sampler =
+      ScopeSampler::open(*proc_, hierarchy_, std::string("/web"), std::chrono::milliseconds(1000));
   ASSERT_TRUE(sampler) << sampler.error().message;
   const Time t0 = std::chrono::steady_clock::now();
   auto first = sampler->sample(t0);

@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
-# tools/orderfile.sh [BUILD_DIR] — regenerates tools/oomkit.order: the functions the daemon runs
-# once it has started (its event loop at idle, the OOM path's rehearsal, real kills), in the
-# order they first run. The link (CMakeLists.txt, with lld) places them side by side at the
-# start of the executable's text, so that the pages the daemon keeps resident after shedding its
-# start-up code hold little else (docs/daemon.md, "Memory of its own").
+# tools/orderfile.sh [BUILD_DIR] — regenerates tools/oomkit.order: first the functions the
+# daemon runs once it has started (its event loop at idle, the OOM path's rehearsal, real
+# kills), in the order they first run; then the functions only its start-up runs (the command
+# line, the configuration, setting up the loop), in the order they first run. The link
+# (CMakeLists.txt, with lld) places them in that order at the start of the executable's text:
+# the pages the daemon keeps resident after shedding its start-up code hold little else, and
+# start-up itself faults in (and then sheds) a few hundred KiB of code instead of most of the
+# executable (docs/daemon.md, "Memory of its own").
 #
 # How:
 #   1. a training build in TRAIN_DIR (default build-orderfile): every function compiled with
 #      -finstrument-functions reports to tools/orderfile_recorder.cpp, which records each one
-#      entered from the daemon's shedding of its start-up pages on;
+#      entered, and whether it was entered once the daemon started shedding its start-up pages;
 #   2. that `oomkit run --dry-run` on the embedded default configuration, IDLE_SECONDS (10);
 #   3. bench/daemon_reaction.sh on that build, one run each of watermark and takeover-limit
 #      mode (real kills: pidfd, process_mrelease, the kill's event). Needs root and a cgroup v1
 #      memory controller; without them only the rehearsal stands for the kill path (a note says
 #      so);
 #   4. the C and C++ libraries' functions, which are not instrumented: BUILD_DIR's own `oomkit`
-#      (default build) at idle under valgrind's callgrind, collecting inside
-#      Daemon::settleMemory and EventLoop::run only. Valgrind 3.19 knows neither pidfd_open nor
+#      (default build) at idle under valgrind's callgrind twice, collecting inside
+#      Daemon::settleMemory and EventLoop::run only, then everything from exec on (start-up's
+#      are those the first run did not see). Valgrind 3.19 knows neither pidfd_open nor
 #      epoll_pwait2 (its kill fails), hence the instrumented runs for the rest;
-#   5. the names: instrumented runs first, then callgrind's, then every variant of each string
-#      function glibc picks per CPU (an IFUNC such as memchr: __memchr_sse2, _avx2, _evex, ...),
-#      since valgrind's CPU is not the machine's.
+#   5. the names: the running daemon's (instrumented runs first, then callgrind's, then every
+#      variant of each string function glibc picks per CPU, an IFUNC such as memchr:
+#      __memchr_sse2, _avx2, _evex, ..., since valgrind's CPU is not the machine's), then
+#      start-up's (instrumented, then callgrind's).
 #
 # Run it after changes to the daemon's loop or OOM path and commit the result: a stale list
 # costs resident memory, never correctness (a name the link does not find is ignored).
@@ -82,24 +87,40 @@ run_idle valgrind --tool=callgrind --log-file="$WORK/valgrind.%p.log" --demangle
   --toggle-collect=_ZN6oomkit6daemon12_GLOBAL__N_16Daemon12settleMemoryEv \
   --toggle-collect=_ZN6oomkit6daemon9EventLoop3runEv \
   --callgrind-out-file="$WORK/callgrind.%p" "$BUILD_DIR/oomkit" run
+echo "orderfile.sh: the library functions of start-up, under callgrind" >&2
+IDLE_SECONDS=2 run_idle valgrind --tool=callgrind --log-file="$WORK/valgrind-start.%p.log" \
+  --demangle=no --compress-strings=no --compress-pos=no \
+  --callgrind-out-file="$WORK/startgrind.%p" "$BUILD_DIR/oomkit" run
 
 # Offsets of the training executable's functions -> names.
 nm --defined-only "$TRAIN_DIR/oomkit" | awk '$2 ~ /^[tTwW]$/ { print $1, $3 }' >"$WORK/train_symbols"
 nm --defined-only "$BUILD_DIR/oomkit" | awk '{ print $3 }' | sort -u >"$WORK/symbols"
-traced=$WORK/traced
-for trace in "$WORK"/trace.*; do
-  # Both sides are 16 hex digits (nm's format; the recorder pads to match).
-  sort -n "$trace" | awk 'NR == FNR { name[$1] = $2; next } ($2 in name) { print name[$2] }' \
-    "$WORK/train_symbols" -
-done >"$traced" 2>/dev/null || true
-[[ -s $traced ]] || die "no function was traced (see $WORK/idle.err)"
-# callgrind: "fn=" and "cfn=" name what ran; "'2" marks a recursion level, "0x..." no symbol.
-for profile in "$WORK"/callgrind.*; do
-  sed -n 's/^c\{0,1\}fn=//p' "$profile"
-done | sed "s/'[0-9]*\$//" | grep -v -e '^0x' -e '^(below main)' >"$WORK/profiled"
+# The traced functions of one phase ("run" or "start"), each trace's in the order they were
+# entered. Both sides of the join are 16 hex digits (nm's format; the recorder pads to match).
+traced_in_phase() {
+  for trace in "$WORK"/trace.*; do
+    awk -v phase="$1" '$1 == phase { print $2, $3 }' "$trace" | sort -n |
+      awk 'NR == FNR { name[$1] = $2; next } ($2 in name) { print name[$2] }' \
+        "$WORK/train_symbols" -
+  done 2>/dev/null || true
+}
+# The functions in callgrind profiles: "fn=" and "cfn=" name what ran; "'2" marks a recursion
+# level, "0x..." no symbol.
+profiled() {
+  for profile in "$@"; do
+    sed -n 's/^c\{0,1\}fn=//p' "$profile"
+  done | sed "s/'[0-9]*\$//" | grep -v -e '^0x' -e '^(below main)'
+}
+traced_in_phase run >"$WORK/traced"
+traced_in_phase start >"$WORK/traced_start"
+[[ -s $WORK/traced ]] || die "no function was traced (see $WORK/idle.err)"
+profiled "$WORK"/callgrind.* >"$WORK/profiled"
+profiled "$WORK"/startgrind.* >"$WORK/profiled_start"
 {
-  cat "$traced" "$WORK/profiled"
+  cat "$WORK/traced" "$WORK/profiled"
   sed -n -E 's/^(__(mem|str|stp|wmem|wcs|raw)[a-z0-9]*)_(sse2|sse4|ssse3|avx|avx2|evex|avx512|erms).*$/\1_/p' \
     "$WORK/profiled" | sort -u | while read -r family; do grep "^$family" "$WORK/symbols" || true; done
-} | awk '!seen[$0]++' >"$OUT"
-echo "orderfile.sh: $(wc -l <"$OUT") functions ($(wc -l <"$traced") traced, the rest from the libraries) written to $OUT" >&2
+} | awk '!seen[$0]++' >"$WORK/running"
+cat "$WORK/running" "$WORK/traced_start" "$WORK/profiled_start" | awk '!seen[$0]++' >"$OUT"
+echo "orderfile.sh: $(wc -l <"$OUT") functions written to $OUT: $(wc -l <"$WORK/running") the" \
+  "running daemon's ($(sort -u "$WORK/traced" | wc -l) traced), then start-up's" >&2

@@ -160,6 +160,20 @@ void checkPsi(const PsiConfig& psi, const std::string& key, Issues& issues) {
   checkPsiThreshold(psi.full_threshold, psi.window, key + ".full_threshold", issues);
 }
 
+void checkSampling(const SamplingConfig& sampling, const std::string& key, Issues& issues) {
+  checkPositive(sampling.min_interval, key + ".min_interval", issues);
+  if (sampling.max_interval < sampling.min_interval ||
+      sampling.max_interval > kMaxSampleIntervalLimit) {
+    issues.add(key + ".max_interval",
+               "must be at least min_interval (" + formatDuration(sampling.min_interval) +
+                   ") and at most 1m, not " + formatDuration(sampling.max_interval));
+  }
+  if (sampling.fill_rate_bytes < kMinFillRateBytes) {
+    issues.add(key + ".fill_rate",
+               "must be at least 1M (per second), not " + formatBytes(sampling.fill_rate_bytes));
+  }
+}
+
 void checkPolicy(const ScopeConfig& scope, const std::string& key, Issues& issues) {
   const int panic_on_oom = static_cast<int>(scope.policy.panic_on_oom);
   if (panic_on_oom < 0 || panic_on_oom > 2) {
@@ -249,6 +263,7 @@ void checkScope(const ScopeConfig& scope, size_t index, Issues& issues) {
     issues.add(key + ".takeover", "takeover is only for cgroup scopes");
   }
   checkWatermarks(scope.watermarks, key + ".watermarks", issues);
+  checkSampling(scope.sampling, key + ".sampling", issues);
   if (scope.psi) checkPsi(*scope.psi, key + ".psi", issues);
   checkPolicy(scope, key + ".policy", issues);
   checkKill(scope, key + ".kill", issues);

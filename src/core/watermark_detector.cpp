@@ -60,12 +60,14 @@ void WatermarkDetector::updateFillRate(Time now, uint64_t available) {
 
 std::chrono::nanoseconds WatermarkDetector::nextInterval(uint64_t available,
                                                          const WatermarkBytes& marks) const {
-  if (available <= marks.low_bytes) return limits_.floor;
+  const std::chrono::nanoseconds floor = sampling_.min_interval;
+  const std::chrono::nanoseconds ceiling = std::max(sampling_.max_interval, sampling_.min_interval);
+  if (available <= marks.low_bytes) return floor;
   const double headroom = static_cast<double>(available - marks.min_bytes);
-  const double rate = std::max(fill_rate_, limits_.assumed_fill_rate);
+  const double rate = std::max({fill_rate_, static_cast<double>(sampling_.fill_rate_bytes), 1.0});
   const auto interval = std::chrono::duration<double>(headroom / rate / 2);
   const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(interval);
-  return std::clamp(nanos, limits_.floor, limits_.ceiling);
+  return std::clamp(nanos, floor, ceiling);
 }
 
 }  // namespace oomkit::core

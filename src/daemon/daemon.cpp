@@ -155,7 +155,9 @@ Status Daemon::buildMonitors(const core::Config& config) {
     logLine("scope " + scope.name + " (" + scope.cgroup.value_or("global") + "): watermarks " +
             core::formatMemoryAmount(scope.watermarks.min) + " / " +
             core::formatMemoryAmount(scope.watermarks.low) + " / " +
-            core::formatMemoryAmount(scope.watermarks.high) + (dry_run_ ? ", dry run" : ""));
+            core::formatMemoryAmount(scope.watermarks.high) + ", sampled every " +
+            core::formatDuration(scope.sampling.min_interval) + " to " +
+            core::formatDuration(scope.sampling.max_interval) + (dry_run_ ? ", dry run" : ""));
     monitor->start();
   }
   return Ok{};

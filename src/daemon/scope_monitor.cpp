@@ -31,7 +31,7 @@ ScopeMonitor::ScopeMonitor(std::unique_ptr<OomRunner> runner, sys::ScopeSampler 
                            EventLoop& loop, MonitorOutput output, bool dry_run)
     : runner_(std::move(runner)),
       sampler_(std::move(sampler)),
-      detector_(runner_->scope().watermarks),
+      detector_(runner_->scope().watermarks, runner_->scope().sampling),
       loop_(&loop),
       output_(std::move(output)),
       dry_run_(dry_run) {}

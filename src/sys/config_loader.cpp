@@ -39,6 +39,17 @@ core::Watermarks readWatermarks(TableReader& scope) {
   return w;
 }
 
+core::SamplingConfig readSampling(TableReader& scope) {
+  core::SamplingConfig sampling;
+  auto t = scope.table("sampling");
+  if (!t) return sampling;
+  if (auto v = t->duration("min_interval")) sampling.min_interval = *v;
+  if (auto v = t->duration("max_interval")) sampling.max_interval = *v;
+  if (auto v = t->byteSize("fill_rate")) sampling.fill_rate_bytes = *v;
+  t->rejectUnknownKeys();
+  return sampling;
+}
+
 std::optional<core::PsiConfig> readPsi(TableReader& scope) {
   auto t = scope.table("psi");
   if (!t) return std::nullopt;
@@ -125,6 +136,7 @@ core::ScopeConfig readScope(TableReader& t) {
   scope.cgroup = t.string("cgroup");
   if (auto v = t.boolean("takeover")) scope.takeover = *v;
   scope.watermarks = readWatermarks(t);
+  scope.sampling = readSampling(t);
   scope.psi = readPsi(t);
   readPolicy(t, scope);
   readKill(t, scope);

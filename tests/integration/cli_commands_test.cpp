@@ -20,7 +20,8 @@ constexpr const char* kCommandNames[] = {"rank",         "explain", "parse", "wa
 TEST(CliCommandsTest, HelpListsEveryCommand) {
   const CommandResult r = runOomkit({"--help"});
   EXPECT_TRUE(r.status.exitedWith(0)) << r.status.describe() << "\n" << r.err;
-  for (const char* name : kCommandNames) EXPECT_THAT(r.out, HasSubstr(name)) << r.out;
+  for (const char* name : kCommandNames)
+    EXPECT_THAT(r.out, HasSubstr(name)) << r.out;
 }
 
 TEST(CliCommandsTest, NoCommandIsBadUsageAndSaysACommandIsNeeded) {
@@ -33,7 +34,8 @@ TEST(CliCommandsTest, AnUnknownCommandIsBadUsageAndNamesIt) {
   const CommandResult r = runOomkit({"rnu"});
   EXPECT_TRUE(r.status.exitedWith(2)) << r.status.describe();
   EXPECT_THAT(r.err, HasSubstr("unknown command 'rnu'")) << r.err;
-  for (const char* name : kCommandNames) EXPECT_THAT(r.err, HasSubstr(name)) << r.err;
+  for (const char* name : kCommandNames)
+    EXPECT_THAT(r.err, HasSubstr(name)) << r.err;
 }
 
 TEST(CliCommandsTest, ACommandsHelpShowsItsOwnFlagsOnly) {

@@ -30,6 +30,11 @@ inline constexpr Millis kDefaultPsiWindow{1000};
 // WINDOW_MAX_US, Documentation/accounting/psi.rst).
 inline constexpr Millis kPsiWindowMin{500};
 inline constexpr Millis kPsiWindowMax{10000};
+inline constexpr Millis kDefaultMinSampleInterval{5};
+inline constexpr Millis kDefaultMaxSampleInterval{2000};
+inline constexpr uint64_t kDefaultFillRateBytes = uint64_t{4} << 30;  // per second
+inline constexpr Millis kMaxSampleIntervalLimit{60000};
+inline constexpr uint64_t kMinFillRateBytes = uint64_t{1} << 20;  // per second
 
 // [daemon]
 struct DaemonConfig {
@@ -103,6 +108,17 @@ struct HandlerConfig {
   MemoryReclaimConfig memory_reclaim;
 };
 
+// [scope.sampling]: how often the watermarks are sampled (core/watermark_detector.h). The
+// next sample comes when available memory, shrinking at the faster of `fill_rate` and the
+// rate it was seen shrinking at, would have used half its headroom above `min`, within
+// [min_interval, max_interval]; at or below `low`, every min_interval. So a scope filling at
+// up to twice `fill_rate` from just after a sample is seen before it reaches `min`.
+struct SamplingConfig {
+  Millis min_interval = kDefaultMinSampleInterval;
+  Millis max_interval = kDefaultMaxSampleInterval;
+  uint64_t fill_rate_bytes = kDefaultFillRateBytes;  // per second, before one is seen
+};
+
 // [scope.kill] (its reap_timeout is ScopeConfig::policy.reap_timeout).
 struct KillConfig {
   bool sigterm_first = false;  // SIGTERM, then SIGKILL after sigterm_grace if still alive
@@ -116,6 +132,7 @@ struct ScopeConfig {
   std::optional<std::string> cgroup;  // as /proc/PID/cgroup shows it: "/system.slice/x"
   bool takeover = false;              // cgroup scopes only: see docs/config.md
   Watermarks watermarks;
+  SamplingConfig sampling;
   std::optional<PsiConfig> psi;
   OomPolicy policy;                        // [scope.policy], plus [scope.kill] reap_timeout
   std::vector<std::string> panic_command;  // panic_action = "exec": argv, as for handlers

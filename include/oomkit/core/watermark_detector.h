@@ -8,7 +8,8 @@
 // once it is back above `high` (kswapd sleeps at WMARK_HIGH), so a scope hovering at one line
 // does not flap. Sampling adapts like earlyoom's sleep: the time until available memory could
 // reach `min` at the faster of the observed fill rate and an assumed worst-case rate, halved,
-// between a floor and a ceiling; at or below `low` it samples at the floor.
+// between a floor and a ceiling ([scope.sampling], core/config.h SamplingConfig); at or below
+// `low` it samples at the floor.
 // Pure: time points and byte counts in, decisions out. Not thread-safe (one per scope).
 #pragma once
 
@@ -24,13 +25,6 @@ namespace oomkit::core {
 enum class PressureLevel { kClear, kPressure, kOutOfMemory };
 std::string_view pressureLevelName(PressureLevel level);  // "clear", "pressure", "oom"
 
-struct SamplingLimits {
-  std::chrono::nanoseconds floor{std::chrono::milliseconds(5)};
-  std::chrono::nanoseconds ceiling{std::chrono::milliseconds(1000)};
-  // The fastest a scope is assumed to fill when it has not been seen filling (bytes/s).
-  double assumed_fill_rate = 4.0 * 1024 * 1024 * 1024;
-};
-
 struct WatermarkUpdate {
   PressureLevel level = PressureLevel::kClear;
   std::optional<PressureLevel> changed_from;  // set when the level changed with this sample
@@ -43,8 +37,8 @@ class WatermarkDetector {
  public:
   using Time = std::chrono::steady_clock::time_point;
 
-  explicit WatermarkDetector(Watermarks watermarks, SamplingLimits limits = {})
-      : watermarks_(watermarks), limits_(limits) {}
+  explicit WatermarkDetector(Watermarks watermarks, SamplingConfig sampling = {})
+      : watermarks_(watermarks), sampling_(sampling) {}
 
   WatermarkUpdate observe(Time now, uint64_t available_bytes, uint64_t total_bytes);
   PressureLevel level() const { return level_; }
@@ -55,7 +49,7 @@ class WatermarkDetector {
   std::chrono::nanoseconds nextInterval(uint64_t available, const WatermarkBytes& marks) const;
 
   Watermarks watermarks_;
-  SamplingLimits limits_;
+  SamplingConfig sampling_;
   PressureLevel level_ = PressureLevel::kClear;
   std::optional<Time> last_time_;
   uint64_t last_available_ = 0;

@@ -171,6 +171,28 @@ TEST(ValidateConfigTest, WatermarksAreOfOneKindAndStrictlyIncreasing) {
   });
 }
 
+TEST(ValidateConfigTest, SamplingIntervalsAreOrderedAndBoundedAndTheRateIsReal) {
+  expectIssues({
+      {"zero min_interval",
+       [](Config& c) { c.scopes[0].sampling.min_interval = 0ms; },
+       {{"scope[0].sampling.min_interval", "must be above 0"}}},
+      {"max below min",
+       [](Config& c) {
+         c.scopes[1].sampling.min_interval = 500ms;
+         c.scopes[1].sampling.max_interval = 100ms;
+       },
+       {{"scope[1].sampling.max_interval",
+         "must be at least min_interval (500ms) and at most 1m, not 100ms"}}},
+      {"max above a minute",
+       [](Config& c) { c.scopes[0].sampling.max_interval = 61s; },
+       {{"scope[0].sampling.max_interval",
+         "must be at least min_interval (5ms) and at most 1m, not 61s"}}},
+      {"fill rate below 1M",
+       [](Config& c) { c.scopes[0].sampling.fill_rate_bytes = 1000; },
+       {{"scope[0].sampling.fill_rate", "must be at least 1M (per second), not 1000"}}},
+  });
+}
+
 TEST(ValidateConfigTest, PsiThresholdsFitTheKernelsTriggerLimits) {
   expectIssues({
       {"no threshold",

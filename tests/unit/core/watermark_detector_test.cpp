@@ -61,8 +61,8 @@ TEST(WatermarkDetectorTest, SizesAndAChangingTotal) {
 }
 
 TEST(WatermarkDetectorTest, SamplesSeldomWhenFarAndOftenWhenNearOrFilling) {
-  SamplingLimits limits;
-  limits.assumed_fill_rate = 1000.0 * kMiB;  // 1000 MiB/s
+  SamplingConfig limits;
+  limits.fill_rate_bytes = 1000 * kMiB;  // 1000 MiB/s
   WatermarkDetector d(Watermarks{}, limits);
   // 950 MiB above min at an assumed 1000 MiB/s: 0.95 s to min, halved: 475 ms.
   auto u = d.observe(at(0), 1000 * kMiB, 10 * kTotal / 10);
@@ -75,10 +75,37 @@ TEST(WatermarkDetectorTest, SamplesSeldomWhenFarAndOftenWhenNearOrFilling) {
   EXPECT_NEAR(Millis(u.next_sample_in).count(), 98.2, 0.5);
   // At low: the floor.
   u = d.observe(at(110), 100 * kMiB, kTotal);
-  EXPECT_EQ(u.next_sample_in, limits.floor);
+  EXPECT_EQ(u.next_sample_in, limits.min_interval);
   // Far and idle on a big machine: the ceiling.
   WatermarkDetector idle(Watermarks{}, limits);
-  EXPECT_EQ(idle.observe(at(0), 20000 * kMiB, 24000 * kMiB).next_sample_in, limits.ceiling);
+  EXPECT_EQ(idle.observe(at(0), 20000 * kMiB, 24000 * kMiB).next_sample_in, limits.max_interval);
+}
+
+TEST(WatermarkDetectorTest, TheDefaultsSampleAMachineWithTwentyGigabytesFreeEveryTwoSeconds) {
+  // 24 GiB, min 5% (1.2 GiB), 22.8 GiB available: 21.6 GiB of headroom at 4 GiB/s, halved,
+  // is 2.7 s: the 2 s ceiling. With 8 GiB (6.9 GiB of headroom): 0.86 s.
+  WatermarkDetector big(Watermarks{});
+  EXPECT_EQ(big.observe(at(0), 23347 * kMiB, 24576 * kMiB).next_sample_in, std::chrono::seconds(2));
+  WatermarkDetector small(Watermarks{});
+  const auto u = small.observe(at(0), 7500 * kMiB, 8192 * kMiB);
+  using Millis = std::chrono::duration<double, std::milli>;
+  EXPECT_NEAR(Millis(u.next_sample_in).count(), (7500.0 - 409.6) / 4096 / 2 * 1000, 0.5);
+}
+
+TEST(WatermarkDetectorTest, TheConfiguredIntervalsAndRateApply) {
+  SamplingConfig sampling;
+  sampling.min_interval = Millis(20);
+  sampling.max_interval = Millis(300);
+  sampling.fill_rate_bytes = 100 * kMiB;
+  WatermarkDetector d(Watermarks{}, sampling);
+  // 850 MiB of headroom at 100 MiB/s, halved: 4.25 s, so the ceiling.
+  EXPECT_EQ(d.observe(at(0), 900 * kMiB, kTotal).next_sample_in, milliseconds(300));
+  // 700 MiB used in 1 s (smoothed: 490 MiB/s, above the configured rate): 150 MiB of
+  // headroom / 490 MiB/s / 2 = 153 ms. At low, the floor.
+  const auto filling = d.observe(at(1000), 200 * kMiB, kTotal).next_sample_in;
+  using FloatMillis = std::chrono::duration<double, std::milli>;
+  EXPECT_NEAR(FloatMillis(filling).count(), 153.1, 0.5);
+  EXPECT_EQ(d.observe(at(2000), 90 * kMiB, kTotal).next_sample_in, milliseconds(20));
 }
 
 TEST(WatermarkDetectorTest, DrainingDoesNotCountAsFilling) {

@@ -56,6 +56,10 @@ name = "machine"
 min = "256M"
 low = "512M"
 high = "1G"
+[scope.sampling]
+min_interval = "10ms"
+max_interval = "1s"
+fill_rate = "8G"
 [scope.psi]
 some_threshold = "150ms"
 full_threshold = "100ms"
@@ -116,6 +120,10 @@ TEST(ConfigLoaderTest, LoadsTheDaemonIssuesExample) {
   EXPECT_EQ(web.watermarks.low, MemoryAmount::ofPercent(20));
   EXPECT_FALSE(web.psi);
   EXPECT_TRUE(web.handlers.empty());
+  // No [scope.sampling]: the defaults.
+  EXPECT_EQ(web.sampling.min_interval, core::kDefaultMinSampleInterval);
+  EXPECT_EQ(web.sampling.max_interval, core::kDefaultMaxSampleInterval);
+  EXPECT_EQ(web.sampling.fill_rate_bytes, core::kDefaultFillRateBytes);
 }
 
 TEST(ConfigLoaderTest, LoadsEveryKeyOfAScope) {
@@ -125,6 +133,9 @@ TEST(ConfigLoaderTest, LoadsEveryKeyOfAScope) {
   EXPECT_TRUE(config->daemon.dry_run);
   const core::ScopeConfig& machine = config->scopes.at(0);
   EXPECT_EQ(machine.watermarks.min, MemoryAmount::ofBytes(256 * kMiB));
+  EXPECT_EQ(machine.sampling.min_interval, 10ms);
+  EXPECT_EQ(machine.sampling.max_interval, 1s);
+  EXPECT_EQ(machine.sampling.fill_rate_bytes, 8 * 1024 * kMiB);
   ASSERT_TRUE(machine.psi);
   EXPECT_EQ(machine.psi->some_threshold, 150ms);
   EXPECT_EQ(machine.psi->full_threshold, 100ms);
@@ -250,10 +261,16 @@ TEST(ConfigLoaderTest, ReportsTheSchemasErrors) {
        "t.toml:1:1: colour: unknown key (known keys: daemon, scope)"},
       {"unknown scope key", "[[scope]]\nname = \"m\"\nwatermark = 1\n",
        "t.toml:3:1: scope[0].watermark: unknown key (known keys: name, cgroup, takeover, "
-       "watermarks, psi, policy, kill, handler)"},
+       "watermarks, sampling, psi, policy, kill, handler)"},
       {"unknown table", "[[scope]]\nname = \"m\"\n[scope.limits]\nx = 1\n",
        "t.toml:3:8: scope[0].limits: unknown key (known keys: name, cgroup, takeover, watermarks, "
-       "psi, policy, kill, handler)"},
+       "sampling, psi, policy, kill, handler)"},
+      {"unknown sampling key", "[[scope]]\nname = \"m\"\n[scope.sampling]\ninterval = \"1s\"\n",
+       "t.toml:4:1: scope[0].sampling.interval: unknown key (known keys: min_interval, "
+       "max_interval, fill_rate)"},
+      {"fill rate as a number", "[[scope]]\nname = \"m\"\n[scope.sampling]\nfill_rate = 4\n",
+       "t.toml:4:13: scope[0].sampling.fill_rate: expected a string such as \"512M\", got an "
+       "integer"},
       {"wrong type", "[daemon]\ndry_run = \"no\"\n[[scope]]\nname = \"m\"\n",
        "t.toml:2:11: daemon.dry_run: expected a boolean, got a string"},
       {"integer as a string", "[[scope]]\nname = \"m\"\n[scope.policy]\npanic_on_oom = \"1\"\n",
@@ -354,7 +371,7 @@ TEST(ConfigLoaderTest, ReportsEveryProblemInFileOrder) {
       {"several",
        "[[scope]]\nname = \"a\"\nbogus = 1\n[[scope]]\nname = \"b\"\n[daemon]\ndry_run = 1\n",
        "t.toml:3:1: scope[0].bogus: unknown key (known keys: name, cgroup, takeover, watermarks, "
-       "psi, policy, kill, handler)\n"
+       "sampling, psi, policy, kill, handler)\n"
        "t.toml:4:1: scope[1]: a second global scope (scope[0] 'a' has no cgroup either); give "
        "one of them a cgroup\n"
        "t.toml:7:11: daemon.dry_run: expected a boolean, got an integer"},
@@ -371,7 +388,7 @@ TEST(ConfigLoaderTest, DoesNotReportRulesOverValuesAlreadyInError) {
        "[[scope]]\nname = \"m\"\nwatermark = 1\n[scope.watermarks]\nmin = \"10%\"\n"
        "low = \"5%\"\nhigh = \"15%\"\n",
        "t.toml:3:1: scope[0].watermark: unknown key (known keys: name, cgroup, takeover, "
-       "watermarks, psi, policy, kill, handler)\n"
+       "watermarks, sampling, psi, policy, kill, handler)\n"
        "t.toml:6:7: scope[0].watermarks.low: low (5%) must be above min (10%)"},
       {"bad handler type: no complaint about its missing command",
        "[[scope]]\nname = \"m\"\n[[scope.handler]]\ntype = 1\n",

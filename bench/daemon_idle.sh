@@ -9,8 +9,10 @@
 #   earlyoom --dryrun -r 0
 #       (1.7's defaults otherwise; -r 0 turns off its once-a-second memory report line, the
 #       nearest it has to a quiet option)
-#   and, to tell what following the kernel log costs, a second oomkit with --kmsg "" (its
-#   row is for attribution only; the goals compare the first oomkit with earlyoom)
+#   and, to tell what sampling less often than earlyoom when far from `min` is worth, a second
+#   oomkit on the embedded default plus `[scope.sampling] max_interval = "1s"`, earlyoom's
+#   longest sleep (its row is for attribution only; the goals compare the first oomkit with
+#   earlyoom)
 # lets them run IDLE_SECONDS (default 60), then reads for each: utime + stime (/proc/PID/stat
 # fields 14 and 15, clock ticks), the time on the CPU (/proc/PID/schedstat, ns: finer than
 # ticks), voluntary context switches (about one per wake-up), VmRSS, VmHWM, VmLck and RssAnon
@@ -40,7 +42,7 @@ command -v earlyoom >/dev/null || die "earlyoom not installed (apt-get install e
 WORK=$(mktemp -d /tmp/oomkit-idle.XXXXXX)
 exec {SNOOZE_FD}<> <(:)  # `read -t` on a pipe nobody writes: a sleep without a fork
 snooze() { read -r -t "$1" -u "$SNOOZE_FD" _ || true; }
-OOMKIT_PID="" EARLYOOM_PID="" NOKMSG_PID=""
+OOMKIT_PID="" EARLYOOM_PID="" ONESEC_PID=""
 
 stop() {  # stop PID: SIGTERM, then SIGKILL after 5 s; sets STOP_RC
   local pid=$1 i
@@ -58,7 +60,7 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   stop "$OOMKIT_PID"
-  stop "$NOKMSG_PID"
+  stop "$ONESEC_PID"
   stop "$EARLYOOM_PID"
   if [[ ${KEEP_LOGS:-0} == 1 ]]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
   exit "$rc"
@@ -94,17 +96,28 @@ kmsg_seq() { dd if=/dev/kmsg iflag=nonblock bs=8192 2>/dev/null | tail -1 | cut 
 oom_kills0=$(vm_oom_kills)
 kmsg0=$(kmsg_seq)
 : >"$WORK/oomkit.log"  # exists before the first grep (the child opens it after the fork)
-: >"$WORK/nokmsg.log"
+: >"$WORK/onesec.log"
+# The embedded default's scope (src/core/config.cpp), sampled at least once a second.
+cat >"$WORK/onesec.toml" <<'TOML'
+[[scope]]
+name = "machine"
+[scope.watermarks]
+min = "5%"
+low = "10%"
+high = "15%"
+[scope.sampling]
+max_interval = "1s"
+TOML
 t0=$EPOCHREALTIME
 "$OOMKIT" run --dry-run --event-log /dev/null --kmsg /dev/kmsg --state-dir "$WORK/state" \
   </dev/null >"$WORK/oomkit.out" 2>"$WORK/oomkit.log" &
 OOMKIT_PID=$!
-"$OOMKIT" run --dry-run --event-log /dev/null --kmsg "" --state-dir "$WORK/state-nokmsg" \
-  </dev/null >"$WORK/nokmsg.out" 2>"$WORK/nokmsg.log" &
-NOKMSG_PID=$!
+"$OOMKIT" run --config "$WORK/onesec.toml" --dry-run --event-log /dev/null --kmsg /dev/kmsg \
+  --state-dir "$WORK/state-onesec" </dev/null >"$WORK/onesec.out" 2>"$WORK/onesec.log" &
+ONESEC_PID=$!
 earlyoom --dryrun -r 0 </dev/null >"$WORK/earlyoom.log" 2>&1 &
 EARLYOOM_PID=$!
-for log in oomkit nokmsg; do
+for log in oomkit onesec; do
   for ((i = 0; i < 100; i++)); do
     grep -q 'oomkit: running' "$WORK/$log.log" && break
     snooze 0.05
@@ -116,10 +129,10 @@ kill -0 "$EARLYOOM_PID" 2>/dev/null || die "earlyoom did not start: $(tail -5 "$
 snooze "$(awk -v t0="$t0" -v now="$EPOCHREALTIME" -v w="$WARMUP_SECONDS" 'BEGIN { d = t0 + w - now; print (d > 0 ? d : 0) }')"
 read -r o_ticks0 o_ns0 o_sw0 < <(cpu_of "$OOMKIT_PID")
 read -r e_ticks0 e_ns0 e_sw0 < <(cpu_of "$EARLYOOM_PID")
-read -r n_ticks0 n_ns0 n_sw0 < <(cpu_of "$NOKMSG_PID")
+read -r n_ticks0 n_ns0 n_sw0 < <(cpu_of "$ONESEC_PID")
 t1=$EPOCHREALTIME
 snooze "$(awk -v t0="$t0" -v now="$EPOCHREALTIME" -v s="$IDLE_SECONDS" 'BEGIN { d = t0 + s - now; print (d > 0 ? d : 0) }')"
-for who in "oomkit:$OOMKIT_PID" "oomkit --kmsg '':$NOKMSG_PID" "earlyoom:$EARLYOOM_PID"; do
+for who in "oomkit:$OOMKIT_PID" "oomkit, 1-s sampling:$ONESEC_PID" "earlyoom:$EARLYOOM_PID"; do
   [[ $(awk '{ print $3 }' "/proc/${who##*:}/stat" 2>/dev/null) =~ ^(Z|)$ ]] &&
     die "${who%:*} (pid ${who##*:}) exited during the run"
 done
@@ -127,8 +140,8 @@ read -r o_ticks o_ns o_sw < <(cpu_of "$OOMKIT_PID")
 read -r e_ticks e_ns e_sw < <(cpu_of "$EARLYOOM_PID")
 read -r o_rss o_hwm o_lck o_anon o_pss < <(mem_of "$OOMKIT_PID")
 read -r e_rss e_hwm e_lck e_anon e_pss < <(mem_of "$EARLYOOM_PID")
-read -r n_ticks n_ns n_sw < <(cpu_of "$NOKMSG_PID")
-read -r n_rss n_hwm n_lck n_anon n_pss < <(mem_of "$NOKMSG_PID")
+read -r n_ticks n_ns n_sw < <(cpu_of "$ONESEC_PID")
+read -r n_rss n_hwm n_lck n_anon n_pss < <(mem_of "$ONESEC_PID")
 t2=$EPOCHREALTIME
 oom_kills=$(($(vm_oom_kills) - oom_kills0))
 kmsg1=$(kmsg_seq)
@@ -136,7 +149,7 @@ kmsg_records="?"
 [[ -z $kmsg0 || -z $kmsg1 ]] || kmsg_records=$((kmsg1 - kmsg0))
 
 stop "$OOMKIT_PID"; OOMKIT_PID=""; oomkit_rc=$STOP_RC
-stop "$NOKMSG_PID"; NOKMSG_PID=""; nokmsg_rc=$STOP_RC
+stop "$ONESEC_PID"; ONESEC_PID=""; onesec_rc=$STOP_RC
 stop "$EARLYOOM_PID"; EARLYOOM_PID=""
 
 steady=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.1f", b - a }')
@@ -152,7 +165,7 @@ row() {
       (sw - sw0) / s, rss, hwm, lck, anon, pss }'
 }
 row oomkit "$o_ticks" "$o_ns" "$o_ns0" "$o_sw" "$o_sw0" "$o_rss" "$o_hwm" "$o_lck" "$o_anon" "$o_pss"
-row 'oomkit, no kmsg' "$n_ticks" "$n_ns" "$n_ns0" "$n_sw" "$n_sw0" "$n_rss" "$n_hwm" "$n_lck" "$n_anon" "$n_pss"
+row 'oomkit, 1-s max' "$n_ticks" "$n_ns" "$n_ns0" "$n_sw" "$n_sw0" "$n_rss" "$n_hwm" "$n_lck" "$n_anon" "$n_pss"
 row earlyoom "$e_ticks" "$e_ns" "$e_ns0" "$e_sw" "$e_sw0" "$e_rss" "$e_hwm" "$e_lck" "$e_anon" "$e_pss"
 echo
 echo "over ${IDLE_SECONDS} s (steady: the last $steady s); clock ticks of ${ticks} Hz;" \
@@ -163,6 +176,6 @@ awk -v oc="$o_ns" -v ec="$e_ns" -v ocs="$((o_ns - o_ns0))" -v ecs="$((e_ns - e_n
   printf "CPU time (whole run) at or below earlyoom: %s (%.2fx)\n", oc <= ec ? "met" : "MISSED", oc / ec
   printf "CPU time (steady state) at or below earlyoom: %s (%.2fx)\n", ocs <= ecs ? "met" : "MISSED", ocs / ecs
   printf "resident memory at or below earlyoom: %s (%.2fx)\n", orss <= erss ? "met" : "MISSED", orss / erss }'
-((nokmsg_rc == 0)) || die "oomkit --kmsg \"\" exited $nokmsg_rc on SIGTERM (want 0)"
+((onesec_rc == 0)) || die "oomkit with 1-s sampling exited $onesec_rc on SIGTERM (want 0)"
 ((oomkit_rc == 0)) || die "oomkit exited $oomkit_rc on SIGTERM (want 0): $(tail -3 "$WORK/oomkit.log")"
 grep -v '^oomkit: \(memory locked\|running\|exiting on SIGTERM\)' "$WORK/oomkit.log" | sed 's/^/oomkit stderr: /' || true

@@ -15,13 +15,26 @@ cmake --build "$build" --target oom_report_fuzz -j "$(nproc)" >/dev/null
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 set +e
+# Failing inputs are kept in the build tree (the scratch corpus is not), and printed in the
+# log as base64 so that a CI run that fails can be reproduced from its output alone:
+#   base64 -d > crash && oom_report_fuzz crash
+artifacts="$build/fuzz-artifacts"
+mkdir -p "$artifacts"
 "$build/tests/fuzz/oom_report_fuzz" -max_total_time="$seconds" -max_len=20000 -timeout=10 \
   -rss_limit_mb=2048 -print_final_stats=1 -dict="$src/tests/fuzz/oom_report.dict" \
-  -artifact_prefix="$scratch/" "$scratch" "$src/tests/fuzz/corpus/oom_report" 2>&1 | tail -25
-status=${PIPESTATUS[0]}
+  -artifact_prefix="$artifacts/" "$scratch" "$src/tests/fuzz/corpus/oom_report" \
+  >"$scratch/log" 2>&1
+status=$?
 set -e
+# The invariant that failed, if one did, and the end of libFuzzer's report.
+grep -m 5 'invariant failed' "$scratch/log" >&2 || true
+tail -25 "$scratch/log"
 if [ "$status" != 0 ]; then
-  echo "fuzzing failed; crashing inputs:" >&2
-  ls -la "$scratch"/crash-* "$scratch"/leak-* "$scratch"/timeout-* 2>/dev/null >&2 || true
+  echo "fuzzing failed; the inputs are kept in $artifacts:" >&2
+  for input in "$artifacts"/crash-* "$artifacts"/leak-* "$artifacts"/timeout-*; do
+    [ -e "$input" ] || continue
+    echo "== $input ($(wc -c <"$input") bytes), base64:" >&2
+    base64 "$input" | head -c 40000 >&2
+  done
 fi
 exit "$status"

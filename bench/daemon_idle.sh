@@ -97,14 +97,11 @@ oom_kills0=$(vm_oom_kills)
 kmsg0=$(kmsg_seq)
 : >"$WORK/oomkit.log"  # exists before the first grep (the child opens it after the fork)
 : >"$WORK/onesec.log"
-# The embedded default's scope (src/core/config.cpp), sampled at least once a second.
+# The embedded default's global scope (its watermarks and policy are the defaults of every
+# scope, docs/config.md), sampled at least once a second.
 cat >"$WORK/onesec.toml" <<'TOML'
 [[scope]]
 name = "machine"
-[scope.watermarks]
-min = "5%"
-low = "10%"
-high = "15%"
 [scope.sampling]
 max_interval = "1s"
 TOML

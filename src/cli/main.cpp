@@ -13,6 +13,7 @@ namespace {
 struct Command {
   std::string_view name;
   void (*add)(CLI::App&, oomkit::cli::CommandRunner&);
+  void (*prepare)() = nullptr;  // runs before the command line is parsed
 };
 
 // In the order `oomkit --help` lists them.
@@ -23,7 +24,7 @@ constexpr std::array<Command, 7> kCommands{{
     {"watch", oomkit::cli::addWatchCommand},
     {"check-config", oomkit::cli::addCheckConfigCommand},
     {"trigger", oomkit::cli::addTriggerCommand},
-    {"run", oomkit::cli::addRunCommand},
+    {"run", oomkit::cli::addRunCommand, oomkit::daemon::prepareStartUp},
 }};
 
 const Command* findCommand(std::string_view name) {
@@ -33,23 +34,17 @@ const Command* findCommand(std::string_view name) {
   return nullptr;
 }
 
-// Registers only the subcommand argv[1] names, when it names one: building every command's
-// options costs the daemon's start-up a third of a millisecond and a few dozen page faults
-// (docs/benchmarks.md). Anything else (no argument, --help) gets them all, so that help and
-// error messages list every command.
-void addCommands(CLI::App& app, oomkit::cli::CommandRunner& run, int argc, char** argv) {
-  if (const Command* named = argc > 1 ? findCommand(argv[1]) : nullptr) {
+// Registers only the subcommand argv[1] names (`named`), when it names one: building every
+// command's options costs the daemon's start-up a third of a millisecond and a few dozen page
+// faults (docs/benchmarks.md). Anything else (no argument, --help) gets them all, so that help
+// and error messages list every command.
+void addCommands(CLI::App& app, oomkit::cli::CommandRunner& run, const Command* named) {
+  if (named) {
     named->add(app, run);
     return;
   }
   for (const Command& command : kCommands)
     command.add(app, run);
-}
-
-// argv[1] when it is neither a flag nor a command (CLI11 would only say that a command is
-// required).
-bool isUnknownCommand(int argc, char** argv) {
-  return argc > 1 && argv[1][0] != '-' && !findCommand(argv[1]);
 }
 
 int reportUnknownCommand(std::string_view name) {
@@ -64,12 +59,14 @@ int reportUnknownCommand(std::string_view name) {
 
 int main(int argc, char** argv) {
   namespace cli = oomkit::cli;
-  if (isUnknownCommand(argc, argv)) return reportUnknownCommand(argv[1]);
-  if (argc > 1 && std::string_view(argv[1]) == "run") oomkit::daemon::prepareStartUp();
+  const Command* named = argc > 1 ? findCommand(argv[1]) : nullptr;
+  // Neither a flag nor a command: CLI11 would only say that a command is required.
+  if (argc > 1 && !named && argv[1][0] != '-') return reportUnknownCommand(argv[1]);
+  if (named && named->prepare) named->prepare();
   CLI::App app{"oomkit: the Linux kernel's OOM killer, in user space and ahead of time"};
   app.require_subcommand(1);
   cli::CommandRunner run;
-  addCommands(app, run, argc, argv);
+  addCommands(app, run, named);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -164,13 +164,15 @@ void checkSampling(const SamplingConfig& sampling, const std::string& key, Issue
   checkPositive(sampling.min_interval, key + ".min_interval", issues);
   if (sampling.max_interval < sampling.min_interval ||
       sampling.max_interval > kMaxSampleIntervalLimit) {
-    issues.add(key + ".max_interval",
-               "must be at least min_interval (" + formatDuration(sampling.min_interval) +
-                   ") and at most 1m, not " + formatDuration(sampling.max_interval));
+    issues.add(key + ".max_interval", "must be at least min_interval (" +
+                                          formatDuration(sampling.min_interval) + ") and at most " +
+                                          formatDuration(kMaxSampleIntervalLimit) + ", not " +
+                                          formatDuration(sampling.max_interval));
   }
   if (sampling.fill_rate_bytes < kMinFillRateBytes) {
-    issues.add(key + ".fill_rate",
-               "must be at least 1M (per second), not " + formatBytes(sampling.fill_rate_bytes));
+    issues.add(key + ".fill_rate", "must be at least " + formatBytes(kMinFillRateBytes) +
+                                       " (per second), not " +
+                                       formatBytes(sampling.fill_rate_bytes));
   }
 }
 

@@ -24,8 +24,9 @@
 #      epoll_pwait2 (its kill fails), hence the instrumented runs for the rest;
 #   5. the names: the running daemon's (instrumented runs first, then callgrind's, then every
 #      variant of each string function glibc picks per CPU, an IFUNC such as memchr:
-#      __memchr_sse2, _avx2, _evex, ..., since valgrind's CPU is not the machine's), then
-#      start-up's (instrumented, then callgrind's).
+#      __memchr_sse2, _avx2, _evex, ..., since valgrind's CPU is not the machine's, then the
+#      few library functions only a kill calls), then start-up's (instrumented, then
+#      callgrind's).
 #
 # Run it after changes to the daemon's loop or OOM path and commit the result: a stale list
 # costs resident memory, never correctness (a name the link does not find is ignored).
@@ -120,6 +121,14 @@ profiled "$WORK"/startgrind.* >"$WORK/profiled_start"
   cat "$WORK/traced" "$WORK/profiled"
   sed -n -E 's/^(__(mem|str|stp|wmem|wcs|raw)[a-z0-9]*)_(sse2|sse4|ssse3|avx|avx2|evex|avx512|erms).*$/\1_/p' \
     "$WORK/profiled" | sort -u | while read -r family; do grep "^$family" "$WORK/symbols" || true; done
+  # The library calls of a kill, which no callgrind run sees (valgrind cannot pidfd_open, so
+  # its daemon neither kills nor rehearses a kill): the pidfd handed to the release thread,
+  # the victim record written and removed, the wait for the exit, the stand-in reaped.
+  printf '%s\n' fcntl __fcntl __libc_fcntl64 rename unlink __unlink poll __poll syscall \
+    waitpid __waitpid wait4 __wait4 | grep -x -F -f - "$WORK/symbols" || true
+  # The release thread's loop: entered once, before the shed (so traced as start-up's), it
+  # runs again at each kill.
+  grep 'BackgroundReleaser' "$WORK/symbols" || true
 } | awk '!seen[$0]++' >"$WORK/running"
 cat "$WORK/running" "$WORK/traced_start" "$WORK/profiled_start" | awk '!seen[$0]++' >"$OUT"
 echo "orderfile.sh: $(wc -l <"$OUT") functions written to $OUT: $(wc -l <"$WORK/running") the" \

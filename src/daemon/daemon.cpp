@@ -24,6 +24,7 @@
 #include "oomkit/sys/panic_port.h"
 #include "oomkit/sys/resident_set.h"
 #include "oomkit/sys/self_protection.h"
+#include "oomkit/sys/stand_in.h"
 #include "oomkit/sys/takeover.h"
 
 #include "scope_detectors.h"
@@ -41,6 +42,10 @@ constexpr uint64_t kMinHeapReserve = 256 * 1024;
 // monitors: ~200 KiB on the embedded default). More only costs a little populating; what is
 // left free is trimmed before the rehearsal.
 constexpr size_t kStartUpHeap = 256 * 1024;
+// The stack faulted in below the rehearsal's frames, for a run called from deeper in the event
+// loop (sys/heap_reserve.h). A margin: measured, a kill from the loop touched no stack page the
+// rehearsal had not; every 4 KiB costs as much resident memory.
+constexpr size_t kStackReserve = 16 * 1024;
 
 void logLine(const std::string& line) {
   // One write per line, so that lines from other writers to stderr do not interleave.
@@ -88,7 +93,8 @@ class Daemon {
   void reload();
   void startKernelWatcher();
   void settleMemory();
-  void rehearse();
+  std::vector<std::optional<sys::StandIn>> startStandIns();
+  void rehearse(std::vector<std::optional<sys::StandIn>>& stand_ins);
   void onKernelTick();
   void emitKernelKills();
   void emit(const std::string& line);
@@ -212,6 +218,8 @@ Status Daemon::start(core::Config config) {
 // in the code a run needs and grows the heap to what it needs, and all that is locked.
 void Daemon::settleMemory() {
   if (auto warning = sys::unlockMemory(); !warning.empty()) logLine(warning);
+  // Forked before the shed, so that fork's own code goes with the rest of start-up's.
+  std::vector<std::optional<sys::StandIn>> stand_ins = startStandIns();
   sys::releaseFreeHeap();
   if (auto dropped = sys::dropCleanFilePages()) {
     logLine("shed " + std::to_string(dropped->bytes / 1024) + " KiB of start-up code and data (" +
@@ -220,28 +228,55 @@ void Daemon::settleMemory() {
   } else {
     logLine("warning: start-up pages stay resident: " + dropped.error().message);
   }
-  rehearse();
+  rehearse(stand_ins);
   logLine(sys::lockMemory());
 }
 
-// Each scope's OOM path, run once as a dry run, then as much heap again kept free: the memory
-// and code a real run needs are resident before memory runs out (sys/heap_reserve.h).
-void Daemon::rehearse() {
+// One stand-in per scope for the rehearsal to kill; none in a dry run, which never kills.
+std::vector<std::optional<sys::StandIn>> Daemon::startStandIns() {
+  std::vector<std::optional<sys::StandIn>> stand_ins(monitors_.size());
+  if (dry_run_) return stand_ins;
+  for (auto& stand_in : stand_ins) {
+    auto forked = sys::StandIn::start(proc_);
+    if (!forked) {
+      logLine("warning: the kill is not rehearsed: " + forked.error().message);
+      break;
+    }
+    stand_in.emplace(std::move(*forked));
+  }
+  return stand_ins;
+}
+
+// Each scope's OOM path, run once as a dry run and, unless the daemon only reports, once more
+// as the kill of a stand-in; then as much heap again kept free and a margin of stack: the
+// memory and code a real run needs are resident before memory runs out (sys/heap_reserve.h,
+// sys/stand_in.h).
+void Daemon::rehearse(std::vector<std::optional<sys::StandIn>>& stand_ins) {
   const uint64_t heap_before = sys::heapBytes();
   const auto started = std::chrono::steady_clock::now();
-  for (auto& monitor : monitors_)
-    monitor->rehearse();
+  size_t kills = 0;
+  for (size_t i = 0; i < monitors_.size(); ++i) {
+    const std::optional<sys::StandIn>& stand_in = stand_ins[i];
+    auto rehearsed = monitors_[i]->rehearse(stand_in ? &stand_in->process() : nullptr);
+    if (rehearsed) {
+      kills += stand_in ? 1 : 0;
+    } else {
+      logLine("warning: scope " + monitors_[i]->scope().name + ": " + rehearsed.error().message);
+    }
+  }
+  stand_ins.clear();  // reaped
   const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started);
   const uint64_t heap = sys::heapBytes();
   const uint64_t reserve = std::max<uint64_t>(heap, kMinHeapReserve);
   sys::reserveHeap(reserve);
-  logLine("OOM path rehearsed on " + std::to_string(monitors_.size()) + " scope(s) in " +
-          std::to_string(took.count() / 1000) + "." + std::to_string(took.count() % 1000 / 100) +
-          " ms: heap " + std::to_string(heap / 1024) + " KiB (" +
-          std::to_string((heap - std::min(heap, heap_before)) / 1024) +
-          " KiB grown by the rehearsal), " + std::to_string(reserve / 1024) +
-          " KiB more kept free");
+  sys::reserveStack(kStackReserve);
+  logLine(
+      "OOM path rehearsed on " + std::to_string(monitors_.size()) + " scope(s) (" +
+      std::to_string(kills) + " stand-in(s) killed) in " + std::to_string(took.count() / 1000) +
+      "." + std::to_string(took.count() % 1000 / 100) + " ms: heap " + std::to_string(heap / 1024) +
+      " KiB (" + std::to_string((heap - std::min(heap, heap_before)) / 1024) +
+      " KiB grown by the rehearsal), " + std::to_string(reserve / 1024) + " KiB more kept free");
 }
 
 // The kernel's own OOM kills (those oomkit did not prevent) become events too.

@@ -24,6 +24,9 @@ using core::Step;
 // How often selection is retried when the chosen victim exits before it can be signalled
 // (the kernel would simply find the memory back and not OOM again; here the run goes on).
 constexpr int kSelectionAttempts = 3;
+// The SIGTERM grace of the rehearsal's kill: the stand-in blocks SIGTERM, and the rehearsal
+// only needs the code of the wait, not the scope's whole grace at every start.
+constexpr std::chrono::milliseconds kRehearsalGrace{1};
 
 double secondsBetween(SteadyTime from, SteadyTime to) {
   return std::chrono::duration<double>(to - from).count();
@@ -107,9 +110,39 @@ Result<std::unique_ptr<OomRunner>> OomRunner::create(core::ScopeConfig scope, Ru
 }
 
 OomEvent OomRunner::run(const RunRequest& request) {
+  return withCost([&] { return runSteps(request); });
+}
+
+OomEvent OomRunner::rehearseKill(const core::Process& stand_in) {
+  return withCost([&] {
+    RunRequest request;
+    request.trigger = "rehearsal";
+    OomEvent event = newEvent(request);
+    {
+      const auto lock = lockScope(event);
+      EventVictim victim;
+      victim.pid = stand_in.pid;
+      victim.start_time_ticks = stand_in.start_time_ticks;
+      victim.comm = stand_in.comm;
+      victim.oom_score_adj = stand_in.oom_score_adj;
+      victim.chosen_by = "stand-in";
+      event.victim = std::move(victim);
+      decide(Step::kSelect, {Action::kKill, "rehearsal: killing the daemon's stand-in"}, event);
+      sys::KillRequest kill_request = killRequestFor(stand_in, false);
+      kill_request.victim_only = true;
+      kill_request.sigterm_grace = std::min(kill_request.sigterm_grace, kRehearsalGrace);
+      kill(kill_request, event);
+    }
+    awaitExit(event);
+    return event;
+  });
+}
+
+template <typename Steps>
+OomEvent OomRunner::withCost(Steps&& steps) {
   const uint64_t heap_before = sys::heapBytes();
   const sys::PageFaults faults_before = sys::threadPageFaults();
-  OomEvent event = runSteps(request);
+  OomEvent event = steps();
   const uint64_t heap_after = sys::heapBytes();
   const sys::PageFaults faults_after = sys::threadPageFaults();
   event.cost.heap_grew_bytes = heap_after > heap_before ? heap_after - heap_before : 0;
@@ -118,7 +151,7 @@ OomEvent OomRunner::run(const RunRequest& request) {
   return event;
 }
 
-OomEvent OomRunner::runSteps(const RunRequest& request) {
+OomEvent OomRunner::newEvent(const RunRequest& request) const {
   OomEvent event;
   event.scope = scope_.name;
   event.cgroup = scope_.cgroup;
@@ -126,17 +159,21 @@ OomEvent OomRunner::runSteps(const RunRequest& request) {
   event.dry_run = request.dry_run;
   event.sysrq = request.sysrq;
   event.timestamps.trigger = request.triggered_at.value_or(ports_.now());
+  return event;
+}
 
-  // One run per scope at a time (the kernel's oom_lock), also across oomkit processes.
-  std::optional<sys::ScopeLock> lock;
-  if (ports_.state) {
-    auto locked = ports_.state->lockScope(cgroupKey());
-    if (locked) {
-      lock.emplace(std::move(*locked));
-    } else {
-      event.notes.push_back("running without the scope lock: " + locked.error().message);
-    }
-  }
+// One run per scope at a time (the kernel's oom_lock), also across oomkit processes.
+std::optional<sys::ScopeLock> OomRunner::lockScope(OomEvent& event) {
+  if (!ports_.state) return std::nullopt;
+  auto locked = ports_.state->lockScope(cgroupKey());
+  if (locked) return std::move(*locked);
+  event.notes.push_back("running without the scope lock: " + locked.error().message);
+  return std::nullopt;
+}
+
+OomEvent OomRunner::runSteps(const RunRequest& request) {
+  OomEvent event = newEvent(request);
+  const auto lock = lockScope(event);
 
   if (auto memory = sys::readScopeMemory(*ports_.proc, ports_.memory, scope_.cgroup)) {
     event.total_bytes = memory->total_bytes;
@@ -464,14 +501,23 @@ void OomRunner::panic(const RunRequest& request, OomEvent& event) {
   if (!request.dry_run && !event.panic->carried_out) event.failed = true;
 }
 
-bool OomRunner::kill(const RunRequest& request, const core::Process& victim, OomEvent& event) {
+sys::KillRequest OomRunner::killRequestFor(const core::Process& victim, bool dry_run) const {
   sys::KillRequest kill_request;
   kill_request.victim = victim;
   kill_request.scope_cgroup = scope_.cgroup;
   if (scope_.kill.sigterm_first) kill_request.sigterm_grace = scope_.kill.sigterm_grace;
-  kill_request.dry_run = request.dry_run;
+  kill_request.dry_run = dry_run;
   kill_request.release = scope_.kill.process_mrelease;
   kill_request.releaser = ports_.releaser;
+  return kill_request;
+}
+
+bool OomRunner::kill(const RunRequest& request, const core::Process& victim, OomEvent& event) {
+  return kill(killRequestFor(victim, request.dry_run), event);
+}
+
+bool OomRunner::kill(const sys::KillRequest& kill_request, OomEvent& event) {
+  const core::Process& victim = kill_request.victim;
   auto report = ports_.killer->killVictim(kill_request);
   if (!report) {
     if (report.error().code == Errc::kNotFound) {
@@ -485,7 +531,9 @@ bool OomRunner::kill(const RunRequest& request, const core::Process& victim, Oom
   event.timestamps.signalled = report->signalledAt();
   event.timestamps.released = report->released_at;
   event.timestamps.exited = report->exited_at;
-  if (!request.dry_run && report->signalledAt() && !report->exited_at) {
+  // Recorded even when it has exited already (finishIfExited() forgets it at once): one rule,
+  // and the rehearsal's stand-in, which exits at once, walks the path a big victim takes.
+  if (!kill_request.dry_run && report->signalledAt()) {
     const SteadyTime signalled = *report->signalledAt();
     const auto reap_timeout =
         std::chrono::duration_cast<SteadyTime::duration>(scope_.policy.reap_timeout);

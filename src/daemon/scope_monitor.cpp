@@ -67,13 +67,34 @@ void ScopeMonitor::start() {
   }
 }
 
-void ScopeMonitor::rehearse() {
+// The stand-in's kill first: until it dies, each page this process writes is copied (the
+// fork shares them), so the less runs before, the less is copied.
+Status ScopeMonitor::rehearse(const core::Process* stand_in) {
+  Status killed = stand_in ? rehearseKill(*stand_in) : Status(Ok{});
   RunRequest request;
   request.trigger = "rehearsal";
   request.triggered_at = now();
   request.dry_run = true;
   const OomEvent event = runner_->run(request);
   (void)formatOomEventJson(event, output_.wall_offset);
+  return killed;
+}
+
+Status ScopeMonitor::rehearseKill(const core::Process& stand_in) {
+  const OomEvent event = runner_->rehearseKill(stand_in);
+  (void)formatOomEventJson(event, output_.wall_offset);
+  const bool killed = event.kill && !event.kill->targets.empty() &&
+                      event.kill->targets.front().outcome == sys::KillOutcome::kKilled;
+  if (killed && event.timestamps.exited && !event.failed) return Ok{};
+  std::string why = killed ? "it did not exit" : "it was not killed";
+  for (const auto& note : event.notes)
+    why += "; " + note;
+  if (event.kill) {
+    for (const auto& note : event.kill->notes)
+      why += "; " + note;
+  }
+  return makeError(Errc::kIo, "the kill's rehearsal on the stand-in (pid " +
+                                  std::to_string(stand_in.pid) + ") failed: " + why);
 }
 
 void ScopeMonitor::scheduleExtraSample(size_t index) {

@@ -56,6 +56,16 @@ void reserveHeap(size_t bytes) {
   std::free(block);  // back to the heap's top, never to the kernel (M_TRIM_THRESHOLD)
 }
 
+// noinline: the block must lie below the caller's frame, not inside it.
+[[gnu::noinline]] void reserveStack(size_t bytes) {
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  const auto page = static_cast<size_t>(page_size > 0 ? page_size : 4096);
+  // volatile: stores to a block nobody reads are otherwise elided.
+  auto* block = static_cast<volatile unsigned char*>(__builtin_alloca(bytes));
+  for (size_t i = page; i <= bytes; i += page)
+    block[bytes - i] = 0;  // downwards, as the stack grows
+}
+
 PageFaults threadPageFaults() {
   rusage usage{};
   if (::getrusage(RUSAGE_THREAD, &usage) != 0) return {};

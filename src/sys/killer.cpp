@@ -181,6 +181,7 @@ Result<PidfdKiller::Plan> PidfdKiller::plan(const KillRequest& request) {
   Plan plan;
   plan.report.dry_run = request.dry_run;
   plan.targets.push_back({std::move(*victim), KillRole::kVictim});
+  if (request.victim_only) return plan;
   if (auto s = addMmSharers(plan); !s) return Unexpected(s.error());
   if (auto s = addOomGroup(request, plan); !s) return Unexpected(s.error());
   return plan;

@@ -369,5 +369,42 @@ TEST_F(KillGroupLiveTest, OomGroupMembersDieWithTheVictim) {
   }
 }
 
+// The rehearsal's stand-in lives in the daemon's own cgroup, whose oom group may hold processes
+// oomkit did not start: victim_only kills the victim alone, group or no group.
+TEST_F(KillGroupLiveTest, VictimOnlyLeavesTheOomGroupAndTheMmSharersAlone) {
+  TestProcess victim = start({"--anon", "16", "--vm-sibling", "--name", "victim"});
+  const int32_t sibling = vmSiblingPid(victim);
+  ASSERT_GT(sibling, 0) << victim.out();
+  memcg_->adopt(sibling);
+  auto sharer = sys::ProcessHandle::openCurrent(*proc_, sibling);
+  ASSERT_TRUE(sharer) << sharer.error().message;
+  TestProcess member = start({"--name", "member"});
+  namespace fs = std::filesystem;
+  std::string root = (fs::temp_directory_path() / "oomkit-fake-v2-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(root.data()), nullptr);
+  const std::string dir = root + memcg_->path();
+  fs::create_directories(dir);
+  std::ofstream(dir + "/memory.oom.group") << "1\n";
+  std::ofstream(dir + "/cgroup.procs") << victim.pid() << "\n" << member.pid() << "\n";
+  auto k = killer(sys::MemoryHierarchy{core::CgroupVersion::kV2, root, "/"});
+  sys::KillRequest r = request(victim.pid());
+  r.scope_cgroup = "/";
+  r.victim_only = true;
+
+  auto report = k.killVictim(r);
+  fs::remove_all(root);
+
+  ASSERT_TRUE(report) << report.error().message;
+  ASSERT_EQ(report->targets.size(), 1u);
+  EXPECT_EQ(report->victim().pid, victim.pid());
+  EXPECT_EQ(report->victim().outcome, KillOutcome::kKilled);
+  EXPECT_FALSE(report->oom_group);
+  EXPECT_TRUE(stillRunning(member, milliseconds(100)));
+  EXPECT_FALSE(sharer->exited());
+  auto end = victim.waitExit(kExitTimeout);
+  ASSERT_TRUE(end);
+  EXPECT_TRUE(end->killedBy(SIGKILL)) << end->describe();
+}
+
 }  // namespace
 }  // namespace oomkit::test

@@ -68,6 +68,12 @@ class OomRunner {
   // page faults), measured around it.
   OomEvent run(const RunRequest& request);
 
+  // The kill of a run, carried out on the daemon's stand-in (sys/stand_in.h) instead of a
+  // selected victim, then awaitExit(): faults in the code of the kill, the release, the shared
+  // record of victims and the wait, which a dry run leaves out. Only the stand-in is signalled
+  // (no mm sharers, no oom group); a SIGTERM grace is cut to 1 ms. No handler runs.
+  OomEvent rehearseKill(const core::Process& stand_in);
+
   // Blocks until every process `event` signalled has exited or the scope's reap timeout has
   // passed since the signal; sets timestamps.exited / timed_out and recovered_bytes, and
   // forgets the victim in the shared state once it has exited. Nothing to do for other events.
@@ -87,6 +93,11 @@ class OomRunner {
 
   OomRunner(core::ScopeConfig scope, RunnerPorts ports);
   OomEvent runSteps(const RunRequest& request);
+  // `steps`' event with the cost of running them (RunCost: heap growth, page faults).
+  template <typename Steps>
+  OomEvent withCost(Steps&& steps);
+  OomEvent newEvent(const RunRequest& request) const;
+  std::optional<sys::ScopeLock> lockScope(OomEvent& event);
 
   // Each returns true when the run ends at that step (the event has its action).
   bool walkChain(const RunRequest& request, OomEvent& event);
@@ -99,6 +110,8 @@ class OomRunner {
   void panic(const RunRequest& request, OomEvent& event);
   // Kills `victim`; false when it had already gone (the caller may choose again).
   bool kill(const RunRequest& request, const core::Process& victim, OomEvent& event);
+  bool kill(const sys::KillRequest& kill_request, OomEvent& event);
+  sys::KillRequest killRequestFor(const core::Process& victim, bool dry_run) const;
   void decide(core::Step step, const core::Decision& decision, OomEvent& event);
   void pass(core::Step step, std::string reason, OomEvent& event);
 

@@ -67,8 +67,10 @@ class ScopeMonitor {
   void start();
   // Runs the scope's OOM path once as a dry run, event formatted and dropped: the heap grows
   // to what a run needs and the code a run executes is faulted in (and locked), before memory
-  // runs out (sys/heap_reserve.h).
-  void rehearse();
+  // runs out (sys/heap_reserve.h). With a stand-in (sys/stand_in.h), first kills it as a run
+  // would kill a victim (OomRunner::rehearseKill), event formatted and dropped too. An error
+  // when the stand-in was not killed and gone: the kill's code is then not all resident.
+  Status rehearse(const core::Process* stand_in);
 
   const core::ScopeConfig& scope() const { return runner_->scope(); }
 
@@ -76,6 +78,7 @@ class ScopeMonitor {
   ScopeMonitor(std::unique_ptr<OomRunner> runner, sys::ScopeSampler sampler, EventLoop& loop,
                MonitorOutput output, bool dry_run);
 
+  Status rehearseKill(const core::Process& stand_in);
   void sample();
   void scheduleSample(std::chrono::nanoseconds after);
   void scheduleExtraSample(size_t index);

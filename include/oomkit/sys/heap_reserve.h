@@ -7,7 +7,8 @@
 //      a large vector, no per-thread arena) and never returns freed memory to the kernel;
 //   2. rehearses each scope's OOM path once (a dry run: the same reads, selection, kill plan
 //      and event), which grows the heap to what a run needs and faults in the code it runs;
-//   3. reserveHeap() then adds as much again, free in the heap, its pages resident;
+//   3. reserveHeap() then adds as much again, free in the heap, its pages resident, and
+//      reserveStack() a margin of stack;
 //   mlockall(MCL_FUTURE | MCL_ONFAULT) keeps all of it resident.
 // Each OOM event reports what its run cost (RunCost): the heap's growth, expected 0, and the
 // page faults taken.
@@ -32,6 +33,11 @@ uint64_t heapBytes();
 // Grows the heap so that `bytes` more are free in it, its pages resident
 // (MADV_POPULATE_WRITE, or a touch per page before 5.14).
 void reserveHeap(size_t bytes);
+
+// Faults in `bytes` of this thread's stack below the caller's frame: a run called from deeper
+// in the event loop than the rehearsal was finds its stack pages resident (and, after
+// mlockall, locked) instead of taking a fresh page when there is none to take.
+void reserveStack(size_t bytes);
 
 // This thread's page faults so far (getrusage(RUSAGE_THREAD)).
 struct PageFaults {

@@ -48,6 +48,10 @@ struct KillRequest {
   // loop must not stall tens of milliseconds per GiB); the report then says "in background"
   // and has no released_at. Null: release here.
   BackgroundReleaser* releaser = nullptr;
+  // Only the victim: neither the processes sharing its mm nor its memory.oom.group. For the
+  // rehearsal's stand-in (sys/stand_in.h), whose cgroup is the daemon's own: its oom group
+  // may hold processes the daemon did not start.
+  bool victim_only = false;
 };
 
 // NOTE: do not rename; the names (killRoleName() etc.) are part of the JSON event format.

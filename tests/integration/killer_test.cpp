@@ -306,7 +306,28 @@ class UnifiedCgroup {
   bool ok_ = false;
 };
 
-class KillGroupLiveTest : public KillLiveFixture {};
+class KillGroupLiveTest : public KillLiveFixture {
+ protected:
+  // Kills `victim` through a fake v2 memory hierarchy in a temp dir that mirrors the test
+  // cgroup's path with memory.oom.group=1 and lists the victim and `member` in its
+  // cgroup.procs: without a cgroup.kill file the killer signals each member through a pidfd.
+  Result<sys::KillReport> killInOomGroup(pid_t victim, pid_t member, bool victim_only) {
+    namespace fs = std::filesystem;
+    std::string root = (fs::temp_directory_path() / "oomkit-fake-v2-XXXXXX").string();
+    if (::mkdtemp(root.data()) == nullptr) return makeError(Errc::kIo, "mkdtemp failed");
+    const std::string dir = root + memcg_->path();
+    fs::create_directories(dir);
+    std::ofstream(dir + "/memory.oom.group") << "1\n";
+    std::ofstream(dir + "/cgroup.procs") << victim << "\n" << member << "\n";
+    auto k = killer(sys::MemoryHierarchy{core::CgroupVersion::kV2, root, "/"});
+    sys::KillRequest r = request(victim);
+    r.scope_cgroup = "/";
+    r.victim_only = victim_only;
+    auto report = k.killVictim(r);
+    fs::remove_all(root);
+    return report;
+  }
+};
 
 TEST_F(KillGroupLiveTest, CgroupKillKillsTheWholeSubtree) {
   if (!fileExists(std::string(UnifiedCgroup::kRoot) + "/cgroup.procs")) {
@@ -335,25 +356,11 @@ TEST_F(KillGroupLiveTest, CgroupKillKillsTheWholeSubtree) {
   }
 }
 
-// memory.oom.group end to end. A fake v2 memory hierarchy in a temp dir mirrors the test
-// cgroup's path with memory.oom.group=1 and lists the two processes in cgroup.procs; without
-// a cgroup.kill file the killer signals each member through a pidfd.
+// memory.oom.group end to end, on a fake v2 hierarchy (killInOomGroup()).
 TEST_F(KillGroupLiveTest, OomGroupMembersDieWithTheVictim) {
   TestProcess victim = start({"--anon", "16", "--name", "victim"});
   TestProcess member = start({"--name", "member"});
-  namespace fs = std::filesystem;
-  std::string root = (fs::temp_directory_path() / "oomkit-fake-v2-XXXXXX").string();
-  ASSERT_NE(::mkdtemp(root.data()), nullptr);
-  const std::string dir = root + memcg_->path();
-  fs::create_directories(dir);
-  std::ofstream(dir + "/memory.oom.group") << "1\n";
-  std::ofstream(dir + "/cgroup.procs") << victim.pid() << "\n" << member.pid() << "\n";
-  auto k = killer(sys::MemoryHierarchy{core::CgroupVersion::kV2, root, "/"});
-  sys::KillRequest r = request(victim.pid());
-  r.scope_cgroup = "/";
-
-  auto report = k.killVictim(r);
-  fs::remove_all(root);
+  auto report = killInOomGroup(victim.pid(), member.pid(), /*victim_only=*/false);
 
   ASSERT_TRUE(report) << report.error().message;
   EXPECT_EQ(report->oom_group, memcg_->path());
@@ -379,20 +386,7 @@ TEST_F(KillGroupLiveTest, VictimOnlyLeavesTheOomGroupAndTheMmSharersAlone) {
   auto sharer = sys::ProcessHandle::openCurrent(*proc_, sibling);
   ASSERT_TRUE(sharer) << sharer.error().message;
   TestProcess member = start({"--name", "member"});
-  namespace fs = std::filesystem;
-  std::string root = (fs::temp_directory_path() / "oomkit-fake-v2-XXXXXX").string();
-  ASSERT_NE(::mkdtemp(root.data()), nullptr);
-  const std::string dir = root + memcg_->path();
-  fs::create_directories(dir);
-  std::ofstream(dir + "/memory.oom.group") << "1\n";
-  std::ofstream(dir + "/cgroup.procs") << victim.pid() << "\n" << member.pid() << "\n";
-  auto k = killer(sys::MemoryHierarchy{core::CgroupVersion::kV2, root, "/"});
-  sys::KillRequest r = request(victim.pid());
-  r.scope_cgroup = "/";
-  r.victim_only = true;
-
-  auto report = k.killVictim(r);
-  fs::remove_all(root);
+  auto report = killInOomGroup(victim.pid(), member.pid(), /*victim_only=*/true);
 
   ASSERT_TRUE(report) << report.error().message;
   ASSERT_EQ(report->targets.size(), 1u);

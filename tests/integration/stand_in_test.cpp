@@ -14,8 +14,9 @@
 
 #include <gtest/gtest.h>
 
-#include "oomkit/sys/process_handle.h"
 #include "oomkit/sys/proc_reader.h"
+#include "oomkit/sys/process_handle.h"
+
 #include "support/file_io.h"
 
 namespace oomkit::test {
@@ -77,7 +78,8 @@ TEST_F(StandInTest, IsAChildOfOursScoredToBeKilledThatWaits) {
 
 TEST_F(StandInTest, OutlivesEverySignalButSigkill) {
   sys::StandIn stand_in = start();
-  auto handle = sys::ProcessHandle::open(*proc_, stand_in.pid(), stand_in.process().start_time_ticks);
+  auto handle =
+      sys::ProcessHandle::open(*proc_, stand_in.pid(), stand_in.process().start_time_ticks);
   ASSERT_TRUE(handle) << handle.error().message;
 
   for (const int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGALRM})

@@ -16,13 +16,17 @@ namespace {
 // entries): everything below comes from the heap, which the reserve keeps resident.
 constexpr int kMmapThreshold = 64 * 1024 * 1024;
 
+size_t pageSize() {
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  return static_cast<size_t>(page_size > 0 ? page_size : 4096);
+}
+
 // Every page of [block, block + bytes) resident before anything needs it. One
 // madvise(MADV_POPULATE_WRITE) (5.14+) faults the whole range in the kernel; a page fault
 // per 4 KiB taken from user space costs several times more (on this machine's PVM guests
 // about 10 µs each: 0.7 ms for the default 280 KiB). Older kernels answer EINVAL: touch.
 void makeResident(unsigned char* block, size_t bytes) {
-  const long page_size = ::sysconf(_SC_PAGESIZE);
-  const auto page = static_cast<uintptr_t>(page_size > 0 ? page_size : 4096);
+  const uintptr_t page = pageSize();
   const auto start = reinterpret_cast<uintptr_t>(block) & ~(page - 1);
   const auto end = (reinterpret_cast<uintptr_t>(block) + bytes + page - 1) & ~(page - 1);
   if (::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE) == 0) return;
@@ -58,8 +62,7 @@ void reserveHeap(size_t bytes) {
 
 // noinline: the block must lie below the caller's frame, not inside it.
 [[gnu::noinline]] void reserveStack(size_t bytes) {
-  const long page_size = ::sysconf(_SC_PAGESIZE);
-  const auto page = static_cast<size_t>(page_size > 0 ? page_size : 4096);
+  const size_t page = pageSize();
   // volatile: stores to a block nobody reads are otherwise elided.
   auto* block = static_cast<volatile unsigned char*>(__builtin_alloca(bytes));
   for (size_t i = page; i <= bytes; i += page)
